@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: Apache-2.0
+// The four classes every cloud error falls into (DESIGN.md §5), and how they map onto ErrorCode.
+#pragma once
+
+#include <string_view>
+
+#include "pkg/base/result.h"
+
+namespace rebootd::cloud {
+
+enum class ErrorClass {
+  kThrottled,   // slow the shared bucket down, retry later
+  kTransient,   // 5xx, InternalError, ServiceUnavailable, network: retry with backoff (reboots:
+                // only after polling shows the call did not take effect, DESIGN.md §4)
+  kWrongState,  // IncorrectInstanceStatus, InstanceNotRunning, operation in progress: re-check
+  kTerminal,    // not found, locked, expired, unauthorized, invalid parameter, auth failure
+};
+std::string_view ErrorClassName(ErrorClass c);
+
+// The canonical ErrorCode used for each class. Terminal errors carry a more specific code
+// (kNotFound, kPermissionDenied, kUnauthenticated, kInvalidArgument) chosen by the client.
+//   kThrottled  -> kResourceExhausted
+//   kTransient  -> kUnavailable (or kDeadlineExceeded / kInternal for timeouts / bad answers)
+//   kWrongState -> kFailedPrecondition
+ErrorClass ClassOf(const Error& error);
+
+}  // namespace rebootd::cloud
