@@ -8,7 +8,7 @@ build_dir=${BUILD_DIR:-$here/build}
 jobs=${BUILD_JOBS:-$(nproc)}
 exec 9>/tmp/rebootd-build.lock
 flock 9
-if [ ! -f "$build_dir/build.ninja" ]; then
+if [ ! -f "$build_dir/build.ninja" ] || [ -n "${CMAKE_ARGS:-}" ]; then
   cmake -S "$here" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     ${CMAKE_ARGS:-} >/dev/null
 fi
