@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -25,7 +26,15 @@ class Value {
   Value(bool b);
   Value(int i);
   Value(int64_t i);
-  Value(uint64_t i);
+  Value(uint64_t i);  // values above INT64_MAX become doubles
+  // Any other integer type (unsigned, long long, int16_t, ...); char types and bool excluded.
+  template <class T>
+  requires(std::is_integral_v<T> && !std::is_same_v<T, bool> && !std::is_same_v<T, char> &&
+           !std::is_same_v<T, int> && !std::is_same_v<T, int64_t> && !std::is_same_v<T, uint64_t> &&
+           !std::is_same_v<T, char8_t> && !std::is_same_v<T, char16_t> &&
+           !std::is_same_v<T, char32_t> && !std::is_same_v<T, wchar_t>) Value(T i)
+      : Value(std::is_signed_v<T> ? Value(static_cast<int64_t>(i))
+                                  : Value(static_cast<uint64_t>(i))) {}
   Value(double d);
   Value(const char* s);
   Value(std::string s);
@@ -46,7 +55,9 @@ class Value {
   bool is_object() const { return type_ == Type::kObject; }
 
   // Accessors return a default (false, 0, "", empty) when the type does not match; check the
-  // type first where it matters.
+  // type first where it matters. AsInt() of a non-integer number truncates toward zero
+  // (saturating); AsDouble() of an integer converts it. The non-const AsArray()/AsObject()
+  // (and operator[], Set, PushBack) replace a value of any other type with an empty container.
   bool AsBool() const;
   double AsDouble() const;
   int64_t AsInt() const;
@@ -68,12 +79,16 @@ class Value {
   size_t size() const;     // elements of an array or object, 0 otherwise
 
   // Compact serialisation (no spaces), strings escaped per RFC 8259 (non-ASCII UTF-8 kept as
-  // is; control characters as \u00XX). Integers print exactly; other numbers with up to 17
-  // significant digits.
+  // is; '/' kept; \b \f \n \r \t short forms; other control characters as \u00XX). Objects in
+  // insertion order. Integers print exactly; other numbers in the shortest form that parses
+  // back to the same double, with ".0" appended when it would otherwise read as an integer
+  // (2.0 -> "2.0"). NaN and infinities (not representable) print as null.
   std::string Dump() const;
   // Indented serialisation for humans (2 spaces).
   std::string DumpPretty() const;
 
+  // Deep equality. Numbers compare by value (1 == 1.0); objects compare as key sets, ignoring
+  // member order.
   friend bool operator==(const Value& a, const Value& b);
 
  private:
@@ -88,8 +103,12 @@ class Value {
 };
 
 // Parses one JSON text (surrounding whitespace allowed). Errors are kInvalidArgument with a
-// message "line L, column C: what", e.g. "line 1, column 9: expected ',' or '}'". Nesting deeper
-// than 512 levels is rejected. Duplicate object keys: the last one wins.
+// message "line L, column C: what", e.g. "line 1, column 9: expected ',' or '}'" (1-based, columns
+// in bytes). Nesting deeper than 512 levels is rejected. Duplicate object keys: the last one wins
+// (at the first one's position). Strings must be valid UTF-8; \u escapes (surrogate pairs
+// included) decode to UTF-8, lone surrogates are rejected. Integers without fraction/exponent
+// that fit int64 stay exact (is_integer()); other numbers are doubles; numbers that overflow a
+// double are rejected. Empty input and trailing non-whitespace are rejected.
 Result<Value> Parse(std::string_view text);
 
 // Escapes `s` as a JSON string literal including the quotes.

@@ -6,7 +6,10 @@
 // Guarantee: for any half-open interval [t, t + 1 s) of steady time, the number of grant times
 // inside it is <= floor(rate_per_second) (burst 1 and slots spaced by (1 s + margin) / rate).
 // `safety_margin` widens the spacing so that jitter between the grant and the moment the request
-// reaches the server does not make the server see more than the limit.
+// reaches the server does not make the server see more than the limit. For a fractional limit
+// N >= 1 the spacing is also never below 1 s / floor(N); for N < 1 grants are >= 1 s / N apart.
+// Throttling only ever widens the gaps, so the guarantee (in terms of the configured
+// rate_per_second) holds through any throttle/recover cycle.
 #pragma once
 
 #include <mutex>
@@ -35,11 +38,14 @@ struct TokenBucketOptions {
 
 class TokenBucket {
  public:
-  // `clock` must outlive the bucket.
+  // `clock` must outlive the bucket. Nonsensical options are replaced by safe ones (rate <= 0
+  // becomes 1/s, a negative margin 0, min_rate_per_second is capped at rate_per_second, ...);
+  // options() returns the values in effect.
   TokenBucket(TokenBucketOptions options, Clock& clock);
 
-  // Takes the next slot and blocks until it arrives. Returns how long the caller waited, or
-  // kCancelled when `stop` was requested first (the slot is then given back if still unused).
+  // Takes the next slot and blocks (on the Clock) until it arrives. Returns how long the caller
+  // waited (0 when the slot was due at once), or kCancelled when `stop` was requested before
+  // the slot arrived (the slot is then given back if nobody reserved after it).
   Result<Duration> Acquire(std::stop_token stop = {});
   // Takes the next slot without blocking and returns its time; the caller must not start its
   // call before then. For single-threaded schedulers that sleep on their own.
@@ -51,7 +57,9 @@ class TokenBucket {
   void OnThrottled();
   void OnSuccess();
 
-  double CurrentRate() const;  // effective grants per second now
+  // The current limit in grants per second: rate_per_second, or less after throttling (grants
+  // are spaced (1 + safety_margin) / CurrentRate() seconds apart).
+  double CurrentRate() const;
   const TokenBucketOptions& options() const { return options_; }
 
  private:
