@@ -1,0 +1,396 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "pkg/http/cpprest_transport.h"
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <condition_variable>
+#include <exception>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <cpprest/http_client.h>
+#include <pplx/pplxtasks.h>
+#include <boost/asio/ssl.hpp>
+
+#include "pkg/http/url.h"
+
+namespace rebootd::http {
+namespace {
+
+namespace whttp = web::http;
+using whttp::client::http_client;
+using whttp::client::http_client_config;
+
+constexpr size_t kMaxPooledClients = 64;
+
+// What a request looks like on the wire, plus a log-safe name for messages.
+struct Target {
+  Url url;
+  std::string base_uri;   // scheme://host:port, what the http_client is built on
+  std::string resource;   // path and query as sent ("/" when empty); no fragment
+  std::string safe_name;  // "METHOD scheme://host:port/path": no query (it may carry signatures)
+};
+
+bool StartsWith(std::string_view text, std::string_view prefix) {
+  return text.substr(0, prefix.size()) == prefix;
+}
+
+bool IsTokenChar(char c) {
+  if (std::isalnum(static_cast<unsigned char>(c))) return true;
+  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+bool IsToken(std::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), IsTokenChar);
+}
+
+bool IsValidHeaderValue(std::string_view value) {
+  return std::none_of(value.begin(), value.end(),
+                      [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// The URL up to its query, for messages about URLs that did not parse.
+std::string WithoutQuery(std::string_view url) {
+  return std::string(url.substr(0, url.find_first_of("?#")));
+}
+
+Result<Target> ParseTarget(const std::string& method, const std::string& url_text) {
+  auto url = ParseUrl(url_text);
+  if (!url) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     method + " " + WithoutQuery(url_text) + ": invalid URL");
+  }
+  Target target;
+  target.url = std::move(*url);
+  // The resource is taken from the text itself so that the query is sent byte for byte, exactly
+  // as the signer produced it.
+  std::string_view rest = url_text;
+  size_t scheme_end = rest.find("://");
+  rest = scheme_end == std::string_view::npos ? std::string_view() : rest.substr(scheme_end + 3);
+  size_t resource_start = rest.find_first_of("/?#");
+  rest =
+      resource_start == std::string_view::npos ? std::string_view() : rest.substr(resource_start);
+  rest = rest.substr(0, rest.find('#'));
+  target.resource = std::string(rest);
+  if (target.resource.empty() || target.resource.front() == '?') {
+    target.resource.insert(0, "/");
+  }
+  std::string host = target.url.host;
+  if (host.find(':') != std::string::npos && host.front() != '[') host = "[" + host + "]";
+  target.base_uri = target.url.scheme + "://" + host + ":" + std::to_string(target.url.port);
+  target.safe_name =
+      method + " " + target.base_uri + target.resource.substr(0, target.resource.find('?'));
+  return target;
+}
+
+bool DefaultIdempotent(std::string_view method) {
+  static constexpr std::array<std::string_view, 6> kIdempotent = {"GET",    "HEAD",    "PUT",
+                                                                  "DELETE", "OPTIONS", "TRACE"};
+  return std::find(kIdempotent.begin(), kIdempotent.end(), method) != kIdempotent.end();
+}
+
+// cpprestsdk reports every failure as an http_exception whose what() names the step that failed
+// (fixed strings in http_client_asio.cpp) and whose error code is the OS/asio error, rewritten to
+// ETIMEDOUT when its per-step timer fired. The step tells whether the request can have reached
+// the server; anything not recognised is treated as possibly sent.
+enum class Step { kBeforeSending, kAfterSending };
+
+Step StepOf(std::string_view what) {
+  static constexpr std::array<std::string_view, 5> kBeforeSending = {
+      "Error resolving address",
+      "Failed to resolve address",
+      "Failed to connect to any resolved endpoint",
+      "Request canceled by user",  // the socket was closed (by the timer) while connecting
+      "Error in SSL handshake",
+  };
+  for (std::string_view prefix : kBeforeSending) {
+    if (StartsWith(what, prefix)) return Step::kBeforeSending;
+  }
+  return Step::kAfterSending;
+}
+
+Error MakeTransportError(ErrorCode code, std::string message, bool ambiguous) {
+  Error error{code, std::move(message), {}, {}, 0, false};
+  error.ambiguous = ambiguous;
+  return error;
+}
+
+Error ConvertHttpException(const Target& target, const whttp::http_exception& e) {
+  const std::string what = e.what();
+  const bool timed_out = e.error_code().value() == ETIMEDOUT;
+  if (StepOf(what) == Step::kBeforeSending) {
+    std::string reason;
+    if (timed_out) {
+      reason = StartsWith(what, "Error in SSL handshake") ? "TLS handshake timed out"
+                                                          : "connect timed out";
+    } else if (StartsWith(what, "Error resolving") || StartsWith(what, "Failed to resolve")) {
+      reason = "could not resolve host";
+    } else if (StartsWith(what, "Error in SSL handshake")) {
+      reason = "TLS handshake failed";
+    } else {
+      reason = "could not connect";
+    }
+    return MakeTransportError(ErrorCode::kUnavailable,
+                              target.safe_name + ": " + reason + " (" + what + "); not sent",
+                              /*ambiguous=*/false);
+  }
+  if (timed_out) {
+    return MakeTransportError(
+        ErrorCode::kDeadlineExceeded,
+        target.safe_name + ": timed out after the request was sent (" + what + ")",
+        /*ambiguous=*/true);
+  }
+  return MakeTransportError(
+      ErrorCode::kUnavailable,
+      target.safe_name + ": connection failed after the request was sent (" + what + ")",
+      /*ambiguous=*/true);
+}
+
+// Checks that the configured PEM files load, so that a bad path is reported as a configuration
+// error instead of as a TLS handshake failure on every call.
+std::optional<Error> CheckTlsFiles(const CpprestTransportOptions& options) {
+  boost::asio::ssl::context context(boost::asio::ssl::context::sslv23);
+  boost::system::error_code ec;
+  if (!options.ca_bundle_file.empty()) {
+    context.load_verify_file(options.ca_bundle_file, ec);
+    if (ec) {
+      return MakeTransportError(
+          ErrorCode::kInvalidArgument,
+          "ca_bundle_file " + options.ca_bundle_file + " could not be loaded: " + ec.message(),
+          false);
+    }
+  }
+  if (options.client_cert_file.empty() != options.client_key_file.empty()) {
+    return MakeTransportError(ErrorCode::kInvalidArgument,
+                              "client_cert_file and client_key_file must be set together", false);
+  }
+  if (!options.client_cert_file.empty()) {
+    context.use_certificate_chain_file(options.client_cert_file, ec);
+    if (ec) {
+      return MakeTransportError(
+          ErrorCode::kInvalidArgument,
+          "client_cert_file " + options.client_cert_file + " could not be loaded: " + ec.message(),
+          false);
+    }
+    context.use_private_key_file(options.client_key_file, boost::asio::ssl::context::pem, ec);
+    if (ec) {
+      return MakeTransportError(
+          ErrorCode::kInvalidArgument,
+          "client_key_file " + options.client_key_file + " could not be loaded: " + ec.message(),
+          false);
+    }
+  }
+  return std::nullopt;
+}
+
+// Shared between Send() and the pplx continuation, which may outlive Send() after a deadline.
+struct CallState {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;                 // guarded by mu
+  std::optional<Response> response;  // guarded by mu
+  std::exception_ptr error;          // guarded by mu
+};
+
+}  // namespace
+
+struct CpprestTransport::Impl {
+  explicit Impl(CpprestTransportOptions opts)
+      : options(std::move(opts)), tls_error(CheckTlsFiles(options)) {}
+
+  http_client_config MakeConfig(std::chrono::milliseconds timeout) const {
+    http_client_config config;
+    config.set_timeout(timeout);
+    config.set_validate_certificates(options.verify_certificates);
+    // Redirects come back as responses: following them could carry credentials elsewhere.
+    config.set_max_redirects(0);
+    if (!options.ca_bundle_file.empty() || !options.client_cert_file.empty()) {
+      // Runs for every new TLS connection, after set_default_verify_paths(), so the bundle is
+      // trusted in addition to the system store. The files were checked in the constructor; the
+      // error_code overloads keep exceptions out of cpprestsdk's I/O threads.
+      config.set_ssl_context_callback(
+          [ca = options.ca_bundle_file, cert = options.client_cert_file,
+           key = options.client_key_file](boost::asio::ssl::context& context) {
+            boost::system::error_code ec;
+            if (!ca.empty()) context.load_verify_file(ca, ec);
+            if (!cert.empty()) {
+              context.use_certificate_chain_file(cert, ec);
+              context.use_private_key_file(key, boost::asio::ssl::context::pem, ec);
+            }
+          });
+    }
+    return config;
+  }
+
+  // A pooled client per (origin, timeout): cpprestsdk's timeout is per client, and its
+  // connection pool lives in the client, so requests with the same origin and timeout share
+  // connections.
+  std::shared_ptr<http_client> PooledClient(const Target& target,
+                                            std::chrono::milliseconds timeout) {
+    std::string key = target.base_uri + "|" + std::to_string(timeout.count());
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = clients.find(key);
+    if (it != clients.end()) return it->second;
+    // Callers passing ever-changing timeouts must not grow the cache without bound; dropping it
+    // only closes idle pooled connections (calls in flight keep their client alive).
+    if (clients.size() >= kMaxPooledClients) clients.clear();
+    auto client = std::make_shared<http_client>(utility::conversions::to_string_t(target.base_uri),
+                                                MakeConfig(timeout));
+    clients.emplace(std::move(key), client);
+    return client;
+  }
+
+  // Constant after construction.
+  const CpprestTransportOptions options;
+  const std::optional<Error> tls_error;
+
+  std::mutex mu;
+  std::map<std::string, std::shared_ptr<http_client>> clients;  // guarded by mu
+};
+
+CpprestTransport::CpprestTransport(CpprestTransportOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+CpprestTransport::~CpprestTransport() = default;
+
+Result<Response> CpprestTransport::Send(const Request& request) {
+  if (!IsToken(request.method)) {
+    return MakeError(ErrorCode::kInvalidArgument, "invalid HTTP method");
+  }
+  REBOOTD_ASSIGN_OR_RETURN(Target target, ParseTarget(request.method, request.url));
+  const Url& url = target.url;
+  if (url.scheme != "http" && url.scheme != "https") {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     target.safe_name + ": only http and https URLs are supported");
+  }
+  if (url.scheme == "http" && !impl_->options.allow_insecure_http && !IsLoopbackHost(url.host)) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     target.safe_name +
+                         ": plain http:// is only allowed to loopback hosts; use https:// (or set "
+                         "allow_insecure_http)");
+  }
+  if (url.scheme == "https" && impl_->tls_error) return MakeError(*impl_->tls_error);
+  for (const auto& [name, value] : request.headers.items) {
+    if (!IsToken(name) || !IsValidHeaderValue(value)) {
+      // Neither the name nor the value goes into the message: it may be a credential.
+      return MakeError(ErrorCode::kInvalidArgument,
+                       target.safe_name + ": a request header has an invalid name or value");
+    }
+  }
+
+  const std::chrono::milliseconds timeout =
+      request.timeout.count() > 0 ? request.timeout : impl_->options.read_timeout;
+  const bool idempotent = request.idempotent.value_or(DefaultIdempotent(request.method));
+
+  std::shared_ptr<http_client> client;
+  whttp::http_request cpp_request;
+  try {
+    cpp_request = whttp::http_request(utility::conversions::to_string_t(request.method));
+    cpp_request.set_request_uri(web::uri(utility::conversions::to_string_t(target.resource)));
+    for (const auto& [name, value] : request.headers.items) {
+      // Framing headers are cpprestsdk's: it always sends "Connection: Keep-Alive" and the
+      // Content-Length of the body set below. A Host header given here replaces the URL's (and,
+      // over https, also names the server for SNI and certificate checks).
+      if (EqualsIgnoreCase(name, "Content-Length") || EqualsIgnoreCase(name, "Connection") ||
+          EqualsIgnoreCase(name, "Transfer-Encoding")) {
+        continue;
+      }
+      cpp_request.headers().add(utility::conversions::to_string_t(name),
+                                utility::conversions::to_string_t(value));
+    }
+    if (!request.body.empty()) {
+      // set_body(std::string) keeps an existing Content-Type exactly (no charset appended) and
+      // sends the bytes as they are; it only supplies a Content-Type when there is none, which
+      // is removed again so that the request goes out exactly as given.
+      const bool has_content_type = request.headers.Get("Content-Type") != nullptr;
+      cpp_request.set_body(std::string(request.body), "application/octet-stream");
+      if (!has_content_type) cpp_request.headers().remove(whttp::header_names::content_type);
+    }
+    if (idempotent) {
+      client = impl_->PooledClient(target, timeout);
+    } else {
+      // A client of its own: its single connection is never reused, so cpprestsdk cannot
+      // replay the request on a fresh connection after a reused one fails.
+      client = std::make_shared<http_client>(utility::conversions::to_string_t(target.base_uri),
+                                             impl_->MakeConfig(timeout));
+    }
+  } catch (const std::exception&) {
+    // what() is left out: cpprestsdk's uri_exception quotes the whole target, query included.
+    return MakeError(ErrorCode::kInvalidArgument,
+                     target.safe_name + ": could not build the request (invalid path or query)");
+  }
+
+  auto state = std::make_shared<CallState>();
+  pplx::cancellation_token_source cancel;
+  try {
+    client->request(cpp_request, cancel.get_token())
+        .then([](whttp::http_response response) { return response.content_ready(); })
+        .then([state](pplx::task<whttp::http_response> task) {
+          std::optional<Response> response;
+          std::exception_ptr error;
+          try {
+            whttp::http_response cpp_response = task.get();
+            Response out;
+            out.status = cpp_response.status_code();
+            for (const auto& [name, value] : cpp_response.headers()) {
+              out.headers.Add(utility::conversions::to_utf8string(name),
+                              utility::conversions::to_utf8string(value));
+            }
+            std::vector<unsigned char> body = cpp_response.extract_vector().get();
+            out.body.assign(body.begin(), body.end());
+            response = std::move(out);
+          } catch (...) {
+            error = std::current_exception();
+          }
+          std::lock_guard<std::mutex> lock(state->mu);
+          state->response = std::move(response);
+          state->error = error;
+          state->done = true;
+          state->cv.notify_all();
+        });
+  } catch (const std::exception&) {
+    return MakeError(MakeTransportError(ErrorCode::kUnavailable,
+                                        target.safe_name + ": could not start the request",
+                                        /*ambiguous=*/false));
+  }
+
+  // cpprestsdk's timeout is an inactivity timer restarted at every step (connect, write, each
+  // read), so a server that trickles bytes could hold a call for much longer. This bounds the
+  // whole call: connect_timeout for getting connected plus the request's timeout.
+  const auto total = impl_->options.connect_timeout + timeout;
+  std::unique_lock<std::mutex> lock(state->mu);
+  if (!state->cv.wait_for(lock, total, [&] { return state->done; })) {
+    lock.unlock();
+    cancel.cancel();  // closes the connection; the continuation still completes `state`
+    return MakeError(MakeTransportError(
+        ErrorCode::kDeadlineExceeded,
+        target.safe_name + ": no complete response within " + std::to_string(total.count()) + "ms",
+        /*ambiguous=*/true));
+  }
+  if (state->response) return std::move(*state->response);
+  try {
+    std::rethrow_exception(state->error);
+  } catch (const whttp::http_exception& e) {
+    return MakeError(ConvertHttpException(target, e));
+  } catch (const pplx::task_canceled&) {
+    return MakeError(MakeTransportError(ErrorCode::kCancelled, target.safe_name + ": cancelled",
+                                        /*ambiguous=*/true));
+  } catch (...) {
+    return MakeError(MakeTransportError(ErrorCode::kUnavailable,
+                                        target.safe_name + ": request failed", /*ambiguous=*/true));
+  }
+}
+
+}  // namespace rebootd::http

@@ -3,6 +3,14 @@
 // user. HTTPS verifies certificates (optionally against an extra CA bundle); plain HTTP is only
 // allowed for loopback hosts unless allow_insecure_http is set. Thread-safe; clients are cached
 // per origin so connections are reused.
+//
+// Wire behaviour (cpprestsdk 2.10): the body goes out byte for byte with Content-Length and the
+// request's Content-Type exactly (none when the request has none); a Host header in the request
+// replaces the URL's host on the wire and, over https, is also the name used for SNI and the
+// certificate check (so it must then be a bare host name). Content-Length, Connection and
+// Transfer-Encoding request headers are ignored (cpprestsdk frames the message and always sends
+// "Connection: Keep-Alive"); repeated header names are joined with ", ". Redirects are not
+// followed. Requests that may not be replayed (Request::idempotent) use a connection of their own.
 #pragma once
 
 #include <chrono>
@@ -14,6 +22,9 @@
 namespace rebootd::http {
 
 struct CpprestTransportOptions {
+  // cpprestsdk has no separate connect timeout: connecting is bounded by the request's timeout
+  // (it restarts an inactivity timer at every step), and a whole call by connect_timeout plus
+  // the request's timeout.
   std::chrono::milliseconds connect_timeout{5000};
   // Default time for a whole call after connecting, when Request::timeout is 0.
   std::chrono::milliseconds read_timeout{30000};

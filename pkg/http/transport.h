@@ -6,6 +6,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,8 +17,8 @@ namespace rebootd::http {
 // Header names are compared case-insensitively; stored as given.
 struct Headers {
   std::vector<std::pair<std::string, std::string>> items;
-  void Set(std::string name, std::string value);  // replaces an existing header of that name
-  void Add(std::string name, std::string value);  // appends
+  void Set(std::string name, std::string value);        // replaces an existing header of that name
+  void Add(std::string name, std::string value);        // appends
   const std::string* Get(std::string_view name) const;  // nullptr when absent
   std::string GetOr(std::string_view name, std::string fallback = {}) const;
 };
@@ -29,6 +30,14 @@ struct Request {
   std::string body;
   // Total time allowed for the call after the connection is made (0 = transport default).
   std::chrono::milliseconds timeout{0};
+  // Whether the transport may transparently send this request a second time. Connection pools
+  // (cpprestsdk's among them) re-send a request when a reused keep-alive connection turns out to
+  // be closed or reset before the response starts, even though the server may have received and
+  // acted on it. Unset = by method: GET, HEAD, PUT, DELETE, OPTIONS may be replayed; POST and
+  // PATCH may not. A request that may not be replayed travels on a fresh connection of its own,
+  // so it reaches the server at most once (set true for read-only POSTs such as Describe* calls
+  // to get connection reuse; leave unset or false for reboots).
+  std::optional<bool> idempotent;
 };
 
 struct Response {
