@@ -1,0 +1,576 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "pkg/controller/controller.h"
+
+#include <algorithm>
+#include <unordered_map>
+
+namespace rebootd::controller {
+
+using api::InstanceState;
+
+struct Controller::RunState {
+  store::Record record;
+  std::unordered_map<std::string, size_t> index;  // instance id -> position
+  std::vector<InstanceRuntime> runtime;           // parallel to status.instances
+  std::vector<std::string> last_raw;              // last observed raw state, parallel
+  cloud::CloudProvider* provider = nullptr;
+  bool desired = true;
+  bool dirty = false;
+  std::optional<SteadyTime> last_persist;
+  std::string reported_spec_hash;  // a rejected changed spec already reported
+  bool finished_reported = false;
+
+  api::RebootRequest& req() { return record.request; }
+  api::RebootRequestStatus& st() { return *record.request.status; }
+  void BuildIndex() {
+    auto& inst = st().instances;
+    index.clear();
+    index.reserve(inst.size());
+    for (size_t i = 0; i < inst.size(); ++i) index.emplace(inst[i].id, i);
+    runtime.resize(inst.size());
+    last_raw.resize(inst.size());
+  }
+};
+
+struct Controller::Workers {
+  std::unique_ptr<Dispatcher> dispatcher;
+  std::unique_ptr<Poller> poller;
+};
+
+namespace {
+
+cloud::RebootMode ToCloudMode(api::Mode m) {
+  switch (m) {
+    case api::Mode::kSoft:
+      return cloud::RebootMode::kSoft;
+    case api::Mode::kHard:
+      return cloud::RebootMode::kHard;
+    case api::Mode::kSoftFirst:
+      return cloud::RebootMode::kSoftFirst;
+  }
+  return cloud::RebootMode::kSoft;
+}
+
+void SetCondition(api::RebootRequestStatus& st, const std::string& type, const std::string& status,
+                  const std::string& reason, const std::string& message, SystemTime now,
+                  int64_t generation) {
+  for (auto& c : st.conditions) {
+    if (c.type == type) {
+      if (c.status != status) c.last_transition_time = now;
+      c.status = status;
+      c.reason = reason;
+      c.message = message;
+      c.observed_generation = generation;
+      return;
+    }
+  }
+  st.conditions.push_back(api::Condition{type, status, reason, message, now, generation});
+}
+
+}  // namespace
+
+Controller::Controller(ControllerOptions options, store::RequestCache& cache,
+                       store::StatusStore& status, ProviderFactory& providers, Recorder& recorder,
+                       Clock& clock, Random& random)
+    : options_(options),
+      cache_(cache),
+      status_(status),
+      providers_(providers),
+      recorder_(recorder),
+      clock_(clock),
+      random_(random),
+      queue_(clock, random, options.backoff) {}
+
+Controller::~Controller() { Shutdown(); }
+
+Status Controller::Init() {
+  auto listed = status_.List();
+  if (!listed) return MakeError(listed.error());
+  for (const auto& problem : listed->problems) {
+    recorder_.Warning("", "StatusRecordUnreadable", problem.message);
+  }
+  std::lock_guard lock(mu_);
+  for (auto& rec : listed->records) {
+    if (!rec.request.status) continue;
+    auto run = std::make_unique<RunState>();
+    run->record = std::move(rec);
+    run->BuildIndex();
+    // After a restart, an instance in Requesting may or may not have been rebooted: resolve it
+    // by polling, never by calling again (DESIGN.md §4).
+    for (size_t i = 0; i < run->st().instances.size(); ++i) {
+      if (run->st().instances[i].state == InstanceState::kRequesting) {
+        run->runtime[i].resolving = true;
+      }
+    }
+    run->finished_reported =
+        run->st().phase == api::Phase::kSucceeded || run->st().phase == api::Phase::kFailed;
+    std::string key = run->req().Key();
+    runs_.emplace(key, std::move(run));
+    queue_.Add(key);
+  }
+  for (const auto& key : cache_.Keys()) queue_.Add(key);
+  return OkStatus();
+}
+
+void Controller::Enqueue(const std::string& key) { queue_.Add(key); }
+
+void Controller::DeliverOutcomes(const std::string& key, std::vector<RebootOutcome> outcomes) {
+  {
+    std::lock_guard lock(inbox_mu_);
+    auto& v = inbox_outcomes_[key];
+    for (auto& o : outcomes) v.push_back(std::move(o));
+  }
+  queue_.Add(key);
+}
+
+void Controller::DeliverObservations(const std::string& key, std::vector<ObservationEvent> events) {
+  {
+    std::lock_guard lock(inbox_mu_);
+    auto& v = inbox_observations_[key];
+    for (auto& e : events) v.push_back(std::move(e));
+  }
+  queue_.Add(key);
+}
+
+Controller::Workers* Controller::WorkersFor(cloud::CloudProvider* provider) {
+  auto it = workers_.find(provider);
+  if (it != workers_.end()) return it->second.get();
+  auto w = std::make_unique<Workers>();
+  w->dispatcher =
+      std::make_unique<Dispatcher>(*provider, clock_, options_.dispatcher,
+                                   [this](const std::string& key, std::vector<RebootOutcome> o) {
+                                     DeliverOutcomes(key, std::move(o));
+                                   });
+  w->poller = std::make_unique<Poller>(
+      *provider, clock_, options_.poller,
+      [this](const std::string& key, std::vector<ObservationEvent> e) {
+        DeliverObservations(key, std::move(e));
+      },
+      [this, scope = provider->scope()](const Error& e) {
+        recorder_.Warning("", "PollFailed", scope + ": " + e.ToString());
+      });
+  Workers* raw = w.get();
+  workers_.emplace(provider, std::move(w));
+  return raw;
+}
+
+void Controller::Run(std::stop_token stop) {
+  while (!stop.stop_requested()) {
+    auto key = queue_.Get(stop);
+    if (!key) break;
+    Reconcile(*key);
+    queue_.Done(*key);
+  }
+  Shutdown();
+}
+
+int Controller::RunOnce() {
+  int n = 0;
+  while (auto key = queue_.TryGet()) {
+    Reconcile(*key);
+    queue_.Done(*key);
+    ++n;
+  }
+  return n;
+}
+
+void Controller::Shutdown() {
+  std::map<cloud::CloudProvider*, std::unique_ptr<Workers>> workers;
+  {
+    std::lock_guard lock(mu_);
+    workers.swap(workers_);
+  }
+  for (auto& [p, w] : workers) {
+    w->poller->Stop();
+    w->dispatcher->Stop();  // delivers what was not sent as kNotSent
+  }
+  std::lock_guard lock(mu_);
+  for (auto& [key, run] : runs_) {
+    ApplyInbox(*run);
+    UpdatePhase(*run);
+    if (run->dirty) (void)Persist(*run);
+  }
+  queue_.ShutDown();
+}
+
+Status Controller::Persist(RunState& run) {
+  run.st().summary = api::Summarize(run.st().instances);
+  Status s = status_.Save(run.record);
+  if (s) {
+    run.dirty = false;
+    run.last_persist = clock_.SteadyNow();
+  }
+  return s;
+}
+
+void Controller::ApplyInbox(RunState& run) {
+  std::vector<RebootOutcome> outcomes;
+  std::vector<ObservationEvent> observations;
+  {
+    std::lock_guard lock(inbox_mu_);
+    auto it = inbox_outcomes_.find(run.req().Key());
+    if (it != inbox_outcomes_.end()) {
+      outcomes.swap(it->second);
+      inbox_outcomes_.erase(it);
+    }
+    auto jt = inbox_observations_.find(run.req().Key());
+    if (jt != inbox_observations_.end()) {
+      observations.swap(jt->second);
+      inbox_observations_.erase(jt);
+    }
+  }
+  if (outcomes.empty() && observations.empty()) return;
+  cloud::Provider provider = run.req().spec.provider;
+  SteadyTime steady = clock_.SteadyNow();
+  Workers* workers = run.provider ? WorkersFor(run.provider) : nullptr;
+  std::vector<std::string> unwatch;
+  bool nudge = false;
+  for (const auto& o : outcomes) {
+    auto it = run.index.find(o.id);
+    if (it == run.index.end()) continue;
+    auto& inst = run.st().instances[it->second];
+    Next next = ApplyOutcome(provider, o, inst, run.runtime[it->second], steady, options_.logic);
+    run.dirty = true;
+    if (o.kind == RebootOutcome::Kind::kAccepted) nudge = true;
+    if (next == Next::kFinished) {
+      unwatch.push_back(o.id);
+      recorder_.InstanceFinished(run.req(), inst);
+    }
+  }
+  for (const auto& ev : observations) {
+    auto it = run.index.find(ev.id);
+    if (it == run.index.end()) continue;
+    size_t i = it->second;
+    auto& inst = run.st().instances[i];
+    if (ev.observation) run.last_raw[i] = ev.observation->raw_state;
+    api::InstanceStatus before = inst;
+    Next next = ApplyObservation(provider, run.req().spec.dry_run, ev, inst, run.runtime[i], steady,
+                                 options_.logic);
+    if (!(before == inst)) run.dirty = true;
+    if (next == Next::kFinished) {
+      unwatch.push_back(ev.id);
+      recorder_.InstanceFinished(run.req(), inst);
+    }
+  }
+  if (workers) {
+    if (!unwatch.empty()) workers->poller->Unwatch(run.req().Key(), unwatch);
+    if (nudge) workers->poller->Nudge();
+  }
+}
+
+Result<Controller::RunState*> Controller::LoadRun(const std::string& key) {
+  auto it = runs_.find(key);
+  if (it != runs_.end()) return it->second.get();
+  auto desired = cache_.Get(key);
+  if (!desired) return static_cast<RunState*>(nullptr);
+  auto run = std::make_unique<RunState>();
+  run->record.request = *desired;
+  api::RebootRequestStatus st;
+  st.phase = api::Phase::kPending;
+  st.observed_generation = desired->metadata.generation;
+  st.spec_hash = api::SpecHash(desired->spec);
+  st.instances.reserve(desired->spec.instance_ids.size());
+  for (const auto& id : desired->spec.instance_ids) {
+    api::InstanceStatus s;
+    s.id = id;
+    st.instances.push_back(std::move(s));
+  }
+  st.summary = api::Summarize(st.instances);
+  run->record.request.status = std::move(st);
+  run->BuildIndex();
+  run->dirty = true;
+  RunState* raw = run.get();
+  runs_.emplace(key, std::move(run));
+  return raw;
+}
+
+void Controller::Reconcile(const std::string& key) {
+  std::lock_guard lock(mu_);
+  auto loaded = LoadRun(key);
+  RunState* run = loaded ? *loaded : nullptr;
+  if (!run) {
+    recorder_.ReconcileResult("success");
+    return;
+  }
+  SystemTime now = clock_.Now();
+  auto desired = cache_.Get(key);
+  run->desired = desired.has_value();
+  auto& st = run->st();
+  if (desired) {
+    std::string h = api::SpecHash(desired->spec);
+    if (h != st.spec_hash && h != run->reported_spec_hash) {
+      run->reported_spec_hash = h;
+      std::string msg =
+          "the spec changed after the run started; the change is rejected and the run "
+          "continues with the original spec (create a new RebootRequest to reboot again)";
+      SetCondition(st, "SpecChangeRejected", "True", "SpecImmutable", msg, now,
+                   desired->metadata.generation);
+      recorder_.Warning(key, "SpecChangeRejected", msg);
+      run->dirty = true;
+    } else if (h == st.spec_hash && !run->reported_spec_hash.empty()) {
+      run->reported_spec_hash.clear();
+      SetCondition(st, "SpecChangeRejected", "False", "SpecUnchanged", "", now,
+                   desired->metadata.generation);
+      run->dirty = true;
+    }
+  }
+  bool finished = st.phase == api::Phase::kSucceeded || st.phase == api::Phase::kFailed;
+  if (finished) {
+    if (run->dirty) (void)Persist(*run);
+    recorder_.ReconcileResult("success");
+    return;
+  }
+  if (!run->provider) {
+    auto p = providers_.ProviderFor(run->req());
+    if (!p) {
+      SetCondition(st, "ProviderReady", "False", "ProviderError", p.error().message, now,
+                   run->req().metadata.generation);
+      recorder_.Warning(key, "ProviderError", p.error().message);
+      run->dirty = true;
+      (void)Persist(*run);
+      recorder_.ReconcileResult("error");
+      queue_.AddRateLimited(key);
+      return;
+    }
+    run->provider = *p;
+    SetCondition(st, "ProviderReady", "True", "ProviderReady", run->provider->scope(), now,
+                 run->req().metadata.generation);
+    if (!st.started_at) {
+      st.started_at = now;
+      st.phase = api::Phase::kInProgress;
+      recorder_.RequestStarted(run->req());
+    }
+    run->dirty = true;
+    queue_.Forget(key);
+  }
+  ApplyInbox(*run);
+  Workers* workers = WorkersFor(run->provider);
+  Decide(*run, workers);
+  UpdatePhase(*run);
+  bool now_finished = st.phase == api::Phase::kSucceeded || st.phase == api::Phase::kFailed;
+  if (run->dirty) {
+    bool due = now_finished || !run->last_persist ||
+               clock_.SteadyNow() - *run->last_persist >= options_.persist_interval;
+    if (due) {
+      if (!Persist(*run)) {
+        recorder_.ReconcileResult("error");
+        queue_.AddRateLimited(key);
+        return;
+      }
+    } else {
+      queue_.AddAfter(key, options_.persist_interval);
+    }
+  }
+  if (now_finished) {
+    workers->poller->UnwatchAll(key);
+    if (!run->finished_reported) {
+      run->finished_reported = true;
+      recorder_.RequestFinished(run->req());
+    }
+  }
+  recorder_.ReconcileResult(now_finished ? "success" : "requeue");
+}
+
+void Controller::Decide(RunState& run, Workers* workers) {
+  auto& st = run.st();
+  const auto& spec = run.req().spec;
+  SystemTime now = clock_.Now();
+  SteadyTime steady = clock_.SteadyNow();
+  cloud::CloudProvider& provider = *run.provider;
+  const bool aliyun = spec.provider == cloud::Provider::kAliyun;
+  const bool emulated_dry_run = spec.dry_run && !provider.SupportsDryRun();
+  std::vector<std::string> watch, unwatch;
+  std::vector<size_t> dispatch;
+  std::vector<size_t> escalate;
+  std::optional<SystemTime> next_wake;
+  std::optional<SteadyTime> next_retry;
+  auto wake_at = [&](SystemTime t) {
+    if (!next_wake || t < *next_wake) next_wake = t;
+  };
+  int requesting = 0;
+  for (const auto& s : st.instances) requesting += s.state == InstanceState::kRequesting;
+
+  SystemTime run_started = st.started_at ? *st.started_at : now;
+  for (size_t i = 0; i < st.instances.size(); ++i) {
+    auto& s = st.instances[i];
+    auto& rt = run.runtime[i];
+    if (api::IsFinished(s.state)) continue;
+    SystemTime deadline = DeadlineOf(s, run_started, spec.timeout_seconds);
+    if (now >= deadline && !rt.in_flight) {
+      s.state = InstanceState::kFailed;
+      s.reason = "Timeout";
+      s.message =
+          "not running again within timeoutSeconds=" + std::to_string(spec.timeout_seconds) +
+          (run.last_raw[i].empty() ? std::string() : " (last seen " + run.last_raw[i] + ")");
+      s.completed_at = now;
+      run.dirty = true;
+      unwatch.push_back(s.id);
+      recorder_.InstanceFinished(run.req(), s);
+      continue;
+    }
+    wake_at(deadline);
+    if (rt.in_flight) continue;
+    switch (s.state) {
+      case InstanceState::kPending:
+        if (!run.desired) {
+          s.state = InstanceState::kFailed;
+          s.reason = "Cancelled";
+          s.message = "the RebootRequest was deleted before this instance was rebooted";
+          s.completed_at = now;
+          run.dirty = true;
+          unwatch.push_back(s.id);
+          recorder_.InstanceFinished(run.req(), s);
+          break;
+        }
+        if (rt.check_state || emulated_dry_run) {
+          watch.push_back(s.id);
+          break;
+        }
+        if (rt.retry_after && steady < *rt.retry_after) {
+          if (!next_retry || *rt.retry_after < *next_retry) next_retry = rt.retry_after;
+          break;
+        }
+        dispatch.push_back(i);
+        break;
+      case InstanceState::kRequesting:
+        rt.resolving = true;
+        watch.push_back(s.id);
+        break;
+      case InstanceState::kRebooting: {
+        watch.push_back(s.id);
+        if (aliyun && spec.mode == api::Mode::kSoftFirst && !s.escalated && s.accepted_at) {
+          auto soft = std::chrono::duration_cast<Duration>(std::chrono::duration<double>(
+              static_cast<double>(spec.timeout_seconds) * options_.soft_first_fraction));
+          SystemTime at = *s.accepted_at + std::chrono::duration_cast<SystemTime::duration>(soft);
+          // Escalate only while the soft reboot is visibly stuck (still Running without
+          // evidence, or Stopping); an instance that is Starting is on its way back.
+          bool stuck = run.last_raw[i] == "Running" || run.last_raw[i] == "Stopping";
+          if (now >= at && stuck && run.desired) {
+            escalate.push_back(i);
+          } else if (now < at) {
+            wake_at(at);
+          }
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  // Intents first: mark Requesting and write the record durably; only then call.
+  std::vector<RebootWork> work;
+  int room = std::max(0, options_.max_requesting_per_request - requesting);
+  std::vector<size_t> intents;
+  for (size_t i : escalate) {
+    auto& s = st.instances[i];
+    s.escalated = true;
+    s.state = InstanceState::kRequesting;
+    s.requested_at = now;
+    s.accepted_at.reset();
+    s.seen_transitional = false;
+    s.attempts += 1;
+    s.reason = "Escalating";
+    s.message = "soft reboot not finished; escalating to a forced reboot";
+    intents.push_back(i);
+    recorder_.Escalated(run.req(), s.id);
+    work.push_back(RebootWork{run.req().Key(), s.id, ToCloudMode(spec.mode), true, false});
+  }
+  for (size_t i : dispatch) {
+    auto& s = st.instances[i];
+    if (spec.dry_run) {
+      work.push_back(RebootWork{run.req().Key(), s.id, ToCloudMode(spec.mode),
+                                spec.mode == api::Mode::kHard, true});
+      continue;
+    }
+    if (room <= 0) break;
+    --room;
+    s.state = InstanceState::kRequesting;
+    s.requested_at = now;
+    s.attempts += 1;
+    s.reason = "RebootRequested";
+    s.message.clear();
+    intents.push_back(i);
+    work.push_back(RebootWork{run.req().Key(), s.id, ToCloudMode(spec.mode),
+                              aliyun && spec.mode == api::Mode::kHard, false});
+  }
+  if (!intents.empty()) {
+    run.dirty = true;
+    Status saved = Persist(run);
+    if (!saved) {
+      // The intent is not durable: make no call (DESIGN.md §4). Undo and retry later.
+      for (size_t i : intents) {
+        auto& s = st.instances[i];
+        s.state =
+            s.escalated && s.accepted_at ? InstanceState::kRebooting : InstanceState::kPending;
+        s.attempts -= 1;
+      }
+      std::erase_if(work, [](const RebootWork& w) { return !w.dry_run; });
+      recorder_.Warning(run.req().Key(), "PersistFailed", saved.error().ToString());
+      queue_.AddRateLimited(run.req().Key());
+    } else {
+      recorder_.InstancesRequested(run.req(), static_cast<int>(intents.size()));
+    }
+  }
+  for (const auto& w : work) run.runtime[run.index[w.id]].in_flight = true;
+  if (!work.empty()) workers->dispatcher->Submit(std::move(work));
+  if (!watch.empty()) workers->poller->Watch(run.req().Key(), watch);
+  if (!unwatch.empty()) workers->poller->Unwatch(run.req().Key(), unwatch);
+
+  if (next_wake) {
+    auto d = std::chrono::duration_cast<Duration>(*next_wake - now);
+    queue_.AddAfter(run.req().Key(), std::max(d, Duration(std::chrono::milliseconds(10))));
+  }
+  if (next_retry) queue_.AddAfter(run.req().Key(), *next_retry - steady);
+}
+
+void Controller::UpdatePhase(RunState& run) {
+  auto& st = run.st();
+  st.summary = api::Summarize(st.instances);
+  if (!st.started_at) return;
+  SystemTime now = clock_.Now();
+  int64_t gen = run.req().metadata.generation;
+  bool all_done = st.summary.succeeded + st.summary.failed == st.summary.total;
+  api::Phase phase = api::Phase::kInProgress;
+  if (all_done) phase = st.summary.failed > 0 ? api::Phase::kFailed : api::Phase::kSucceeded;
+  if (phase != st.phase) {
+    st.phase = phase;
+    run.dirty = true;
+    if (all_done) {
+      st.completed_at = now;
+      std::string msg = std::to_string(st.summary.succeeded) + " of " +
+                        std::to_string(st.summary.total) + " instances succeeded";
+      SetCondition(st, "Complete", phase == api::Phase::kSucceeded ? "True" : "False",
+                   phase == api::Phase::kSucceeded ? "AllSucceeded" : "SomeFailed", msg, now, gen);
+      SetCondition(st, "Failed", phase == api::Phase::kFailed ? "True" : "False",
+                   phase == api::Phase::kFailed ? "SomeFailed" : "AllSucceeded", msg, now, gen);
+    }
+  }
+}
+
+std::vector<RequestProgress> Controller::Progress() const {
+  std::lock_guard lock(mu_);
+  std::vector<RequestProgress> out;
+  for (const auto& [key, run] : runs_) {
+    const auto& st = *run->record.request.status;
+    out.push_back(RequestProgress{key, run->record.request.spec.provider, st.phase,
+                                  api::Summarize(st.instances), st.started_at, st.completed_at,
+                                  run->desired});
+  }
+  return out;
+}
+
+bool Controller::AllFinished() const {
+  if (!cache_.Synced()) return false;
+  std::lock_guard lock(mu_);
+  for (const auto& key : cache_.Keys()) {
+    auto it = runs_.find(key);
+    if (it == runs_.end()) return false;
+    auto phase = it->second->record.request.status->phase;
+    if (phase != api::Phase::kSucceeded && phase != api::Phase::kFailed) return false;
+    if (it->second->dirty) return false;
+  }
+  return true;
+}
+
+}  // namespace rebootd::controller

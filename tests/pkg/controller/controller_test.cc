@@ -1,0 +1,385 @@
+// SPDX-License-Identifier: Apache-2.0
+// Controller end-to-end on the in-memory FakeProvider, a ManualClock and a MemoryStatusStore.
+// The dispatcher and poller run real threads; the test advances the clock in small steps and
+// drives the reconcile loop with RunOnce() until the runs finish (bounded).
+#include "pkg/controller/controller.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "pkg/cloud/fake/fake_provider.h"
+#include "tests/support/memory_status_store.h"
+
+namespace rebootd::controller {
+namespace {
+
+using namespace std::chrono_literals;
+using cloud::fake::FakeProvider;
+using State = FakeProvider::State;
+
+class SingleProviderFactory : public ProviderFactory {
+ public:
+  explicit SingleProviderFactory(cloud::CloudProvider* p) : p_(p) {}
+  Result<cloud::CloudProvider*> ProviderFor(const api::RebootRequest&) override {
+    if (fail_) return MakeError(ErrorCode::kUnauthenticated, "TENCENTCLOUD_SECRET_ID is not set");
+    return p_;
+  }
+  bool fail_ = false;
+
+ private:
+  cloud::CloudProvider* p_;
+};
+
+class CountingRecorder : public Recorder {
+ public:
+  void InstanceFinished(const api::RebootRequest&, const api::InstanceStatus&) override {
+    ++finished;
+  }
+  void Warning(const std::string&, const std::string& reason, const std::string&) override {
+    warnings.push_back(reason);
+  }
+  int finished = 0;
+  std::vector<std::string> warnings;
+};
+
+std::string TencentId(int i) {
+  char b[32];
+  std::snprintf(b, sizeof b, "ein-%08d", i);
+  return b;
+}
+
+api::RebootRequest MakeRequest(const std::string& name, cloud::Provider p,
+                               std::vector<std::string> ids) {
+  api::RebootRequest r;
+  r.metadata.name = name;
+  r.metadata.namespace_ = "ops";
+  r.spec.provider = p;
+  if (p == cloud::Provider::kAliyun) r.spec.region = "cn-hangzhou";
+  r.spec.instance_ids = std::move(ids);
+  r.spec.timeout_seconds = 120;
+  return r;
+}
+
+class ControllerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { MakeProvider(cloud::Provider::kTencent); }
+
+  void MakeProvider(cloud::Provider kind) {
+    controller_.reset();
+    cloud::fake::FakeOptions fo;
+    fo.kind = kind;
+    fo.max_batch = kind == cloud::Provider::kTencent ? 100 : 1;
+    fo.reboot_duration = 3s;
+    provider_ = std::make_unique<FakeProvider>(fo, clock_);
+    factory_ = std::make_unique<SingleProviderFactory>(provider_.get());
+  }
+
+  void StartController() {
+    ControllerOptions o;
+    o.poller.interval = 2s;
+    o.poller.after_reboot_delay = 500ms;
+    o.poller.min_gap = 100ms;
+    o.dispatcher.retry_delay = 200ms;
+    o.logic.settle = 10s;
+    o.logic.wrong_state_retry = 1s;
+    o.persist_interval = 0ms;
+    controller_ =
+        std::make_unique<Controller>(o, cache_, store_, *factory_, recorder_, clock_, random_);
+    ASSERT_TRUE(controller_->Init());
+  }
+
+  void Add(const api::RebootRequest& r) {
+    cache_.Upsert(r);
+    if (controller_) controller_->Enqueue(r.Key());
+  }
+
+  // Advances simulated time in 100 ms steps (giving worker threads a moment of real time each
+  // step) until every desired run is finished, or `limit` of simulated time passed.
+  bool Drive(Duration limit = 600s) {
+    SteadyTime end = clock_.SteadyNow() + limit;
+    while (clock_.SteadyNow() < end) {
+      controller_->RunOnce();
+      if (controller_->AllFinished()) return true;
+      std::this_thread::sleep_for(1ms);
+      controller_->RunOnce();
+      clock_.Advance(100ms);
+    }
+    return controller_->AllFinished();
+  }
+
+  api::RebootRequestStatus StatusOf(const std::string& key) {
+    auto rec = store_.Get(key);
+    EXPECT_TRUE(rec.has_value()) << key;
+    return rec ? *rec->request.status : api::RebootRequestStatus{};
+  }
+
+  const api::InstanceStatus* Find(const api::RebootRequestStatus& st, const std::string& id) {
+    for (const auto& i : st.instances)
+      if (i.id == id) return &i;
+    return nullptr;
+  }
+
+  ManualClock clock_;
+  SeededRandom random_{7};
+  store::RequestCache cache_;
+  testing::MemoryStatusStore store_;
+  CountingRecorder recorder_;
+  std::unique_ptr<FakeProvider> provider_;
+  std::unique_ptr<SingleProviderFactory> factory_;
+  std::unique_ptr<Controller> controller_;
+};
+
+TEST_F(ControllerTest, RebootsEveryTencentInstanceOnceInBatchesOfAHundred) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 250; ++i) {
+    ids.push_back(TencentId(i));
+    provider_->AddInstance(ids.back());
+  }
+  cache_.MarkSynced();
+  StartController();
+  Add(MakeRequest("big", cloud::Provider::kTencent, ids));
+  ASSERT_TRUE(Drive());
+  auto st = StatusOf("ops/big");
+  EXPECT_EQ(st.phase, api::Phase::kSucceeded);
+  EXPECT_EQ(st.summary.succeeded, 250);
+  for (const auto& id : ids) EXPECT_EQ(provider_->RebootsOf(id), 1) << id;
+  EXPECT_EQ(provider_->RebootCalls(), 3);
+  for (size_t n : provider_->BatchSizes()) EXPECT_LE(n, 100u);
+  for (const auto& i : st.instances) {
+    EXPECT_EQ(i.state, api::InstanceState::kSucceeded);
+    EXPECT_EQ(i.attempts, 1);
+    EXPECT_FALSE(i.request_id.empty());
+    EXPECT_TRUE(i.completed_at.has_value());
+  }
+}
+
+TEST_F(ControllerTest, BatchesAcrossRequestsAndIsolatesBadIds) {
+  std::vector<std::string> a, b;
+  for (int i = 0; i < 60; ++i) {
+    a.push_back(TencentId(i));
+    provider_->AddInstance(a.back());
+  }
+  for (int i = 60; i < 120; ++i) {
+    b.push_back(TencentId(i));
+    provider_->AddInstance(b.back());
+  }
+  a.push_back("ein-missing1");  // does not exist
+  provider_->AddInstance("ein-stopped1", State::kStopped);
+  b.push_back("ein-stopped1");
+  cache_.MarkSynced();
+  StartController();
+  Add(MakeRequest("a", cloud::Provider::kTencent, a));
+  Add(MakeRequest("b", cloud::Provider::kTencent, b));
+  ASSERT_TRUE(Drive());
+  auto sa = StatusOf("ops/a");
+  auto sb = StatusOf("ops/b");
+  EXPECT_EQ(sa.phase, api::Phase::kFailed);
+  EXPECT_EQ(sa.summary.succeeded, 60);
+  EXPECT_EQ(Find(sa, "ein-missing1")->reason, "InstanceNotFound");
+  EXPECT_EQ(Find(sb, "ein-stopped1")->state, api::InstanceState::kFailed);
+  EXPECT_EQ(Find(sb, "ein-stopped1")->reason, "NotRunning");
+  EXPECT_EQ(sb.summary.succeeded, 60);
+  for (int i = 0; i < 120; ++i) EXPECT_EQ(provider_->RebootsOf(TencentId(i)), 1);
+  EXPECT_EQ(provider_->RebootsOf("ein-stopped1"), 0);
+  // 122 IDs: the failed calls name the culprits, so only a handful of calls are needed.
+  EXPECT_LE(provider_->RebootCalls(), 6);
+}
+
+TEST_F(ControllerTest, AmbiguousFailureAfterEffectIsResolvedByPollingNotResent) {
+  provider_->AddInstance("ein-aaaaaaa1");
+  provider_->AddInstance("ein-aaaaaaa2");
+  Error e{ErrorCode::kUnavailable, "connection reset", "", "", 0, /*ambiguous=*/true};
+  provider_->ScriptReboot({e, /*apply_effect=*/true});
+  cache_.MarkSynced();
+  StartController();
+  Add(MakeRequest("amb", cloud::Provider::kTencent, {"ein-aaaaaaa1", "ein-aaaaaaa2"}));
+  ASSERT_TRUE(Drive());
+  auto st = StatusOf("ops/amb");
+  EXPECT_EQ(st.phase, api::Phase::kSucceeded);
+  EXPECT_EQ(provider_->RebootsOf("ein-aaaaaaa1"), 1);
+  EXPECT_EQ(provider_->RebootsOf("ein-aaaaaaa2"), 1);
+  EXPECT_EQ(provider_->RebootCalls(), 1);
+}
+
+TEST_F(ControllerTest, AmbiguousFailureWithoutEffectIsRetriedOnceAfterSettling) {
+  provider_->AddInstance("ein-bbbbbbb1");
+  Error e{ErrorCode::kDeadlineExceeded, "timed out", "", "", 0, /*ambiguous=*/true};
+  provider_->ScriptReboot({e, /*apply_effect=*/false});
+  cache_.MarkSynced();
+  StartController();
+  Add(MakeRequest("amb2", cloud::Provider::kTencent, {"ein-bbbbbbb1"}));
+  ASSERT_TRUE(Drive());
+  auto st = StatusOf("ops/amb2");
+  EXPECT_EQ(st.phase, api::Phase::kSucceeded);
+  EXPECT_EQ(provider_->RebootsOf("ein-bbbbbbb1"), 1);
+  EXPECT_EQ(provider_->RebootCalls(), 2);
+  EXPECT_EQ(st.instances[0].attempts, 2);
+}
+
+TEST_F(ControllerTest, RestartWithIntentRecordedResolvesByPollingAndDoesNotRebootAgain) {
+  // A previous process wrote the intent, made the call (it took effect) and crashed.
+  provider_->AddInstance("ein-ccccccc1");
+  provider_->AddInstance("ein-ccccccc2");
+  ASSERT_TRUE(provider_->Reboot({{"ein-ccccccc1"}, cloud::RebootMode::kSoft, false, false}, {}));
+  auto req = MakeRequest("crash", cloud::Provider::kTencent, {"ein-ccccccc1", "ein-ccccccc2"});
+  store::Record rec;
+  rec.request = req;
+  api::RebootRequestStatus st;
+  st.phase = api::Phase::kInProgress;
+  st.started_at = clock_.Now();
+  st.spec_hash = api::SpecHash(req.spec);
+  api::InstanceStatus i1;
+  i1.id = "ein-ccccccc1";
+  i1.state = api::InstanceState::kRequesting;
+  i1.requested_at = clock_.Now();
+  i1.attempts = 1;
+  api::InstanceStatus i2;
+  i2.id = "ein-ccccccc2";
+  i2.state = api::InstanceState::kRequesting;
+  i2.requested_at = clock_.Now();
+  i2.attempts = 1;  // this call never reached the cloud
+  st.instances = {i1, i2};
+  rec.request.status = st;
+  store_.Put(rec);
+  cache_.Upsert(req);
+  cache_.MarkSynced();
+  StartController();
+  ASSERT_TRUE(Drive());
+  auto out = StatusOf("ops/crash");
+  EXPECT_EQ(out.phase, api::Phase::kSucceeded);
+  EXPECT_EQ(provider_->RebootsOf("ein-ccccccc1"), 1);
+  EXPECT_EQ(provider_->RebootsOf("ein-ccccccc2"), 1);
+  EXPECT_EQ(Find(out, "ein-ccccccc2")->attempts, 2);
+}
+
+TEST_F(ControllerTest, TencentDryRunRebootsNothing) {
+  provider_->AddInstance("ein-ddddddd1");
+  provider_->AddInstance("ein-ddddddd2", State::kStopped);
+  cache_.MarkSynced();
+  StartController();
+  auto req = MakeRequest("dry", cloud::Provider::kTencent,
+                         {"ein-ddddddd1", "ein-ddddddd2", "ein-nothere1"});
+  req.spec.dry_run = true;
+  Add(req);
+  ASSERT_TRUE(Drive());
+  auto st = StatusOf("ops/dry");
+  EXPECT_EQ(provider_->RebootCalls(), 0);
+  EXPECT_EQ(Find(st, "ein-ddddddd1")->reason, "DryRunPassed");
+  EXPECT_EQ(Find(st, "ein-ddddddd1")->state, api::InstanceState::kSucceeded);
+  EXPECT_EQ(Find(st, "ein-ddddddd2")->reason, "NotRunning");
+  EXPECT_EQ(Find(st, "ein-nothere1")->reason, "InstanceNotFound");
+  EXPECT_EQ(st.phase, api::Phase::kFailed);
+}
+
+TEST_F(ControllerTest, AliyunDryRunUsesTheApiFlag) {
+  MakeProvider(cloud::Provider::kAliyun);
+  provider_->AddInstance("i-aliyun000001");
+  provider_->AddInstance("i-aliyun000002", State::kLocked);
+  cache_.MarkSynced();
+  StartController();
+  auto req = MakeRequest("adry", cloud::Provider::kAliyun, {"i-aliyun000001", "i-aliyun000002"});
+  req.spec.dry_run = true;
+  Add(req);
+  ASSERT_TRUE(Drive());
+  auto st = StatusOf("ops/adry");
+  EXPECT_EQ(provider_->RebootsOf("i-aliyun000001"), 0);
+  EXPECT_EQ(Find(st, "i-aliyun000001")->reason, "DryRunPassed");
+  EXPECT_EQ(Find(st, "i-aliyun000002")->reason, "InstanceLocked");
+}
+
+TEST_F(ControllerTest, AliyunHardModeForcesAndAliyunCallsAreSingle) {
+  MakeProvider(cloud::Provider::kAliyun);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 12; ++i) {
+    ids.push_back("i-aliyun1000" + std::to_string(10 + i));
+    provider_->AddInstance(ids.back());
+  }
+  cache_.MarkSynced();
+  StartController();
+  auto req = MakeRequest("hard", cloud::Provider::kAliyun, ids);
+  req.spec.mode = api::Mode::kHard;
+  Add(req);
+  ASSERT_TRUE(Drive());
+  EXPECT_EQ(StatusOf("ops/hard").phase, api::Phase::kSucceeded);
+  EXPECT_EQ(provider_->RebootCalls(), 12);
+  for (const auto& id : ids) {
+    EXPECT_EQ(provider_->RebootsOf(id), 1);
+    EXPECT_TRUE(provider_->LastForce(id));
+  }
+}
+
+TEST_F(ControllerTest, InstanceThatNeverComesBackTimesOut) {
+  cloud::fake::FakeOptions fo;
+  fo.reboot_duration = 1000s;
+  provider_ = std::make_unique<FakeProvider>(fo, clock_);
+  factory_ = std::make_unique<SingleProviderFactory>(provider_.get());
+  provider_->AddInstance("ein-eeeeeee1");
+  cache_.MarkSynced();
+  StartController();
+  auto req = MakeRequest("slow", cloud::Provider::kTencent, {"ein-eeeeeee1"});
+  req.spec.timeout_seconds = 30;
+  Add(req);
+  ASSERT_TRUE(Drive(120s));
+  auto st = StatusOf("ops/slow");
+  EXPECT_EQ(st.phase, api::Phase::kFailed);
+  EXPECT_EQ(st.instances[0].reason, "Timeout");
+  EXPECT_EQ(provider_->RebootsOf("ein-eeeeeee1"), 1);
+}
+
+TEST_F(ControllerTest, NoCallIsMadeWhenTheIntentCannotBeWritten) {
+  provider_->AddInstance("ein-fffffff1");
+  cache_.MarkSynced();
+  StartController();
+  store_.FailNextSaves(3);
+  Add(MakeRequest("disk", cloud::Provider::kTencent, {"ein-fffffff1"}));
+  controller_->RunOnce();
+  std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(provider_->RebootCalls(), 0);
+  ASSERT_TRUE(Drive());
+  EXPECT_EQ(provider_->RebootsOf("ein-fffffff1"), 1);
+  EXPECT_EQ(StatusOf("ops/disk").phase, api::Phase::kSucceeded);
+}
+
+TEST_F(ControllerTest, ChangedSpecIsRejectedAndTheRunContinues) {
+  provider_->AddInstance("ein-ggggggg1");
+  provider_->AddInstance("ein-ggggggg2");
+  cache_.MarkSynced();
+  StartController();
+  auto req = MakeRequest("imm", cloud::Provider::kTencent, {"ein-ggggggg1"});
+  Add(req);
+  controller_->RunOnce();
+  req.spec.instance_ids.push_back("ein-ggggggg2");
+  Add(req);
+  ASSERT_TRUE(Drive());
+  auto st = StatusOf("ops/imm");
+  EXPECT_EQ(st.instances.size(), 1u);
+  EXPECT_EQ(provider_->RebootsOf("ein-ggggggg2"), 0);
+  bool rejected = false;
+  for (const auto& c : st.conditions)
+    rejected |= c.type == "SpecChangeRejected" && c.status == "True";
+  EXPECT_TRUE(rejected);
+  EXPECT_NE(std::find(recorder_.warnings.begin(), recorder_.warnings.end(), "SpecChangeRejected"),
+            recorder_.warnings.end());
+}
+
+TEST_F(ControllerTest, MissingCredentialsKeepTheRequestPendingWithACondition) {
+  provider_->AddInstance("ein-hhhhhhh1");
+  factory_->fail_ = true;
+  cache_.MarkSynced();
+  StartController();
+  Add(MakeRequest("creds", cloud::Provider::kTencent, {"ein-hhhhhhh1"}));
+  controller_->RunOnce();
+  auto st = StatusOf("ops/creds");
+  EXPECT_EQ(st.phase, api::Phase::kPending);
+  ASSERT_FALSE(st.conditions.empty());
+  EXPECT_EQ(st.conditions[0].type, "ProviderReady");
+  EXPECT_EQ(st.conditions[0].status, "False");
+  EXPECT_EQ(provider_->RebootCalls(), 0);
+  factory_->fail_ = false;
+  ASSERT_TRUE(Drive());
+  EXPECT_EQ(StatusOf("ops/creds").phase, api::Phase::kSucceeded);
+}
+
+}  // namespace
+}  // namespace rebootd::controller
