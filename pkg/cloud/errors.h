@@ -24,4 +24,20 @@ std::string_view ErrorClassName(ErrorClass c);
 //   kWrongState -> kFailedPrecondition
 ErrorClass ClassOf(const Error& error);
 
+// One row of a provider's table of vendor error codes. `code` matches itself and, when `prefix`
+// is set, `code` + "." + anything ("Throttling" matches "Throttling.User").
+struct ErrorRule {
+  std::string_view code;
+  bool prefix;
+  ErrorClass error_class;
+  ErrorCode error_code;
+};
+bool RuleMatches(const ErrorRule& rule, std::string_view code);
+
+// Short names for the tables.
+inline constexpr ErrorClass kThrottled = ErrorClass::kThrottled;
+inline constexpr ErrorClass kTransient = ErrorClass::kTransient;
+inline constexpr ErrorClass kWrongState = ErrorClass::kWrongState;
+inline constexpr ErrorClass kTerminal = ErrorClass::kTerminal;
+
 }  // namespace rebootd::cloud
