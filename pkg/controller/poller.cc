@@ -32,7 +32,12 @@ void Poller::Watch(const std::string& key, const std::vector<std::string>& ids) 
     added |= keys_by_id_[id].insert(key).second;
     ids_by_key_[key].insert(id);
   }
-  if (added && !wake_at_) wake_at_ = clock_.SteadyNow() + options_.interval;
+  // New instances are looked at soon (a dry run, a state check, a restart's resolution) rather
+  // than a whole interval later.
+  if (added) {
+    SteadyTime soon = clock_.SteadyNow() + options_.after_reboot_delay;
+    if (!wake_at_ || soon < *wake_at_) wake_at_ = soon;
+  }
 }
 
 void Poller::Unwatch(const std::string& key, const std::vector<std::string>& ids) {

@@ -39,7 +39,7 @@ class Poller {
   void Watch(const std::string& key, const std::vector<std::string>& ids);
   void Unwatch(const std::string& key, const std::vector<std::string>& ids);
   void UnwatchAll(const std::string& key);
-  // Asks for a round soon (after_reboot_delay from now).
+  // Asks for a round soon (after_reboot_delay from now). Watch() of new IDs does the same.
   void Nudge();
   void Stop();
   size_t Watched() const;
