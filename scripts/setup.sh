@@ -10,7 +10,8 @@ APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libcpprest-dev libboost-dev libyaml-cpp-dev libssl-dev prometheus-cpp-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libexpected-dev
-  python3 curl unzip clang-format
+  python3 python3-yaml curl unzip clang-format
+  prometheus
 )
 
 missing=()
@@ -43,5 +44,9 @@ if [ "${SETUP_SKIP_NPM:-0}" != 1 ]; then
       touch "$stamp"
     fi
   fi
+fi
+if [ "${SETUP_SKIP_NPM:-0}" != 1 ]; then
+  # The real kubectl and helm used by the Kubernetes-mode and chart tests (.tools/bin).
+  "$here/scripts/kube-tools.sh" >/dev/null
 fi
 echo "setup: ok"
