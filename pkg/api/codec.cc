@@ -452,24 +452,32 @@ DecodeResult DecodeManifests(std::string_view text, std::string_view file_name) 
                                        "invalid YAML: " + e.msg});
     return result;
   }
+  std::vector<int> lines;  // the first line of each decoded request's document
   for (const auto& doc : docs) {
     if (!doc.IsDefined() || doc.IsNull()) continue;
     try {
       DocDecoder decoder(file_name, &result.errors);
-      if (auto req = decoder.Decode(doc)) result.requests.push_back(std::move(*req));
+      if (auto req = decoder.Decode(doc)) {
+        result.requests.push_back(std::move(*req));
+        lines.push_back(LineOf(doc));
+      }
     } catch (const YAML::Exception& e) {
       result.errors.push_back(FieldError{std::string(file_name),
                                          e.mark.is_null() ? 0 : e.mark.line + 1, "",
                                          "invalid manifest: " + e.msg});
     }
   }
-  // Two documents with the same name in one file are ambiguous.
+  // Two documents with the same name in one file are ambiguous: the first is kept (as across
+  // files, see FileSource) and the error points at the repeated one.
   std::map<std::string, size_t> keys;
   for (size_t i = 0; i < result.requests.size(); ++i) {
-    if (!keys.emplace(result.requests[i].Key(), i).second) {
-      result.errors.push_back(FieldError{
-          std::string(file_name), 0, "metadata.name",
-          "RebootRequest " + result.requests[i].Key() + " is defined more than once in this file"});
+    auto [first, inserted] = keys.emplace(result.requests[i].Key(), i);
+    if (!inserted) {
+      result.errors.push_back(
+          FieldError{std::string(file_name), lines[i], "metadata.name",
+                     "RebootRequest " + result.requests[i].Key() +
+                         " is defined more than once in this file; using the first (line " +
+                         std::to_string(lines[first->second]) + ")"});
     }
   }
   return result;
@@ -499,7 +507,38 @@ int64_t IntFrom(const json::Value* v, int64_t fallback = 0) {
 
 }  // namespace
 
-json::Value StatusToJson(const RebootRequestStatus& st) {
+namespace {
+
+// level 0: every field; 1 and 2: see StatusToJson in codec.h.
+json::Value InstanceToJson(const InstanceStatus& i, int level) {
+  json::Value o = json::Value::MakeObject();
+  o.Set("id", i.id);
+  o.Set("state", std::string(InstanceStateName(i.state)));
+  const bool finished = IsFinished(i.state);
+  if (level >= 1 && finished) {
+    if (!i.reason.empty() && (level == 1 || i.state == InstanceState::kFailed)) {
+      o.Set("reason", i.reason);
+    }
+    if (level == 1) {
+      if (!i.message.empty()) o.Set("message", i.message.substr(0, 80));
+      if (i.completed_at) o.Set("completedAt", FormatRfc3339(*i.completed_at));
+    }
+    return o;
+  }
+  const bool full = level == 0;
+  if (full && !i.reason.empty()) o.Set("reason", i.reason);
+  if (full && !i.message.empty()) o.Set("message", i.message);
+  if (!i.request_id.empty()) o.Set("requestId", i.request_id);
+  o.Set("attempts", i.attempts);
+  if (i.requested_at) o.Set("requestedAt", FormatRfc3339(*i.requested_at));
+  if (i.accepted_at) o.Set("acceptedAt", FormatRfc3339(*i.accepted_at));
+  if (i.completed_at) o.Set("completedAt", FormatRfc3339(*i.completed_at));
+  if (i.escalated) o.Set("escalated", true);
+  if (i.seen_transitional) o.Set("seenTransitional", true);
+  return o;
+}
+
+json::Value StatusToJsonAt(const RebootRequestStatus& st, int level) {
   json::Value s = json::Value::MakeObject();
   s.Set("phase", std::string(PhaseName(st.phase)));
   s.Set("observedGeneration", st.observed_generation);
@@ -513,21 +552,7 @@ json::Value StatusToJson(const RebootRequestStatus& st) {
   sum.Set("failed", st.summary.failed);
   s.Set("summary", std::move(sum));
   json::Value list = json::Value::MakeArray();
-  for (const auto& i : st.instances) {
-    json::Value o = json::Value::MakeObject();
-    o.Set("id", i.id);
-    o.Set("state", std::string(InstanceStateName(i.state)));
-    if (!i.reason.empty()) o.Set("reason", i.reason);
-    if (!i.message.empty()) o.Set("message", i.message);
-    if (!i.request_id.empty()) o.Set("requestId", i.request_id);
-    o.Set("attempts", i.attempts);
-    if (i.requested_at) o.Set("requestedAt", FormatRfc3339(*i.requested_at));
-    if (i.accepted_at) o.Set("acceptedAt", FormatRfc3339(*i.accepted_at));
-    if (i.completed_at) o.Set("completedAt", FormatRfc3339(*i.completed_at));
-    if (i.escalated) o.Set("escalated", true);
-    if (i.seen_transitional) o.Set("seenTransitional", true);
-    list.PushBack(std::move(o));
-  }
+  for (const auto& i : st.instances) list.PushBack(InstanceToJson(i, level));
   s.Set("instances", std::move(list));
   json::Value conds = json::Value::MakeArray();
   for (const auto& c : st.conditions) {
@@ -542,6 +567,16 @@ json::Value StatusToJson(const RebootRequestStatus& st) {
   }
   s.Set("conditions", std::move(conds));
   if (!st.spec_hash.empty()) s.Set("specHash", st.spec_hash);
+  return s;
+}
+
+}  // namespace
+
+json::Value StatusToJson(const RebootRequestStatus& st, size_t max_bytes) {
+  json::Value s = StatusToJsonAt(st, 0);
+  for (int level = 1; level <= 2 && max_bytes > 0 && s.Dump().size() > max_bytes; ++level) {
+    s = StatusToJsonAt(st, level);
+  }
   return s;
 }
 

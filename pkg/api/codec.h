@@ -52,7 +52,17 @@ bool IsDns1123Label(std::string_view s);
 
 // JSON (Kubernetes wire shape, camelCase fields).
 json::Value ToJson(const RebootRequest& request, bool include_status = true);
-json::Value StatusToJson(const RebootRequestStatus& status);
+// `max_bytes` (0: no limit) bounds the serialized size for stores with an object size limit
+// (Kubernetes: etcd refuses objects over 1.5 MiB; a 10,000-instance status with every field is
+// about 3 MB). Over the limit, per-instance entries are written compactly, in two steps, still
+// one entry per instance:
+//   1. finished instances keep id, state, reason and completedAt; messages are cut to 80 chars;
+//   2. finished instances keep id and state (and reason when Failed); in-flight ones keep only
+//      what crash safety needs (state, requestedAt, acceptedAt, attempts, escalated,
+//      seenTransitional, requestId).
+// The summary, phase and conditions are always complete. The result may still exceed
+// `max_bytes` (e.g. 10,000 instances all in flight); the store reports that as an error.
+json::Value StatusToJson(const RebootRequestStatus& status, size_t max_bytes = 0);
 // Reads an object in the Kubernetes shape. Spec problems give kInvalidArgument with the
 // "field.path: message" list; an absent or malformed status is dropped (status is rebuilt by
 // the controller) unless `strict_status` is set.

@@ -77,6 +77,28 @@ TEST(DecodeManifestsTest, OneBadDocumentDoesNotHideTheGoodOnes) {
             "aliyun");
 }
 
+TEST(DecodeManifestsTest, SameNameTwiceKeepsTheFirstAndPointsAtTheRepeat) {
+  const std::string doc = R"(apiVersion: rebootd.io/v1alpha1
+kind: RebootRequest
+metadata: {name: a}
+spec: {provider: tencent, instanceIds: [ID]}
+)";
+  auto with = [&](const std::string& id) {
+    std::string d = doc;
+    d.replace(d.find("ID"), 2, id);
+    return d;
+  };
+  DecodeResult r = DecodeManifests(with("ein-496721al") + "---\n" + with("ein-438242bp"), "x.yaml");
+  // Both documents are valid on their own; FileSource uses the first.
+  ASSERT_EQ(r.requests.size(), 2u);
+  EXPECT_EQ(r.requests[0].spec.instance_ids, std::vector<std::string>{"ein-496721al"});
+  ASSERT_EQ(r.errors.size(), 1u);
+  // The repeated document starts on line 6; the message says which one is used.
+  EXPECT_EQ(r.errors[0].ToString(),
+            "x.yaml:6: metadata.name: RebootRequest default/a is defined more than once in this "
+            "file; using the first (line 1)");
+}
+
 TEST(DecodeManifestsTest, EmptyDocumentsAreSkippedAndStatusIsIgnored) {
   DecodeResult r = DecodeManifests(
       "---\n---\napiVersion: rebootd.io/v1alpha1\nkind: RebootRequest\nmetadata: {name: a}\n"
@@ -234,6 +256,71 @@ TEST(SpecHashTest, ChangesWithEveryRelevantField) {
   t.dry_run = true;
   EXPECT_NE(SpecHash(t), h);
   EXPECT_EQ(SpecHash(s), h);
+}
+
+// A 10,000-instance status must fit a Kubernetes object (etcd: 1.5 MiB) while keeping one entry
+// per instance and everything crash safety needs for in-flight instances.
+TEST(StatusToJsonTest, CompactsToFitABudgetAndKeepsWhatCrashSafetyNeeds) {
+  RebootRequestStatus st;
+  st.phase = Phase::kInProgress;
+  SystemTime t0;
+  ASSERT_TRUE(ParseRfc3339("2026-12-02T03:00:00.123Z", &t0));
+  for (int n = 0; n < 10000; ++n) {
+    InstanceStatus i;
+    char id[32];
+    std::snprintf(id, sizeof id, "ein-%08d", n);
+    i.id = id;
+    i.attempts = 1;
+    i.request_id = "4f8d6a0e-1c2b-4e5f-9a8b-7c6d5e4f3a2b";
+    i.requested_at = t0;
+    i.accepted_at = t0;
+    if (n % 10 == 0) {  // in flight
+      i.state = InstanceState::kRebooting;
+      i.seen_transitional = true;
+      i.message = std::string(200, 'm');
+    } else if (n % 10 == 1) {
+      i.state = InstanceState::kFailed;
+      i.reason = "InstanceNotFound";
+      i.message = std::string(300, 'x');
+      i.completed_at = t0;
+    } else {
+      i.state = InstanceState::kSucceeded;
+      i.reason = "RebootConfirmed";
+      i.message = "running again after the reboot call";
+      i.completed_at = t0;
+    }
+    st.instances.push_back(i);
+  }
+  st.summary = Summarize(st.instances);
+  const size_t full = StatusToJson(st).Dump().size();
+  const size_t budget = 1024 * 1024;
+  ASSERT_GT(full, 2 * budget) << "the test needs a status that does not fit";
+  json::Value compact = StatusToJson(st, budget);
+  EXPECT_LE(compact.Dump().size(), budget);
+  auto back = StatusFromJson(compact);
+  ASSERT_TRUE(back.has_value()) << back.error().ToString();
+  ASSERT_EQ(back->instances.size(), st.instances.size());
+  EXPECT_EQ(back->summary.total, 10000);
+  EXPECT_EQ(back->summary.failed, 1000);
+  EXPECT_EQ(back->summary.rebooting, 1000);
+  for (size_t n = 0; n < st.instances.size(); ++n) {
+    const InstanceStatus& want = st.instances[n];
+    const InstanceStatus& got = back->instances[n];
+    ASSERT_EQ(got.id, want.id);
+    ASSERT_EQ(got.state, want.state);
+    if (want.state == InstanceState::kRebooting) {
+      EXPECT_EQ(got.requested_at, want.requested_at);
+      EXPECT_EQ(got.accepted_at, want.accepted_at);
+      EXPECT_EQ(got.attempts, 1);
+      EXPECT_TRUE(got.seen_transitional);
+      EXPECT_EQ(got.request_id, want.request_id);
+    }
+    if (want.state == InstanceState::kFailed) {
+      EXPECT_EQ(got.reason, "InstanceNotFound");
+    }
+  }
+  // Without a budget, or with one it fits, nothing is dropped.
+  EXPECT_EQ(StatusToJson(st, 100 * budget).Dump(), StatusToJson(st).Dump());
 }
 
 }  // namespace
