@@ -9,12 +9,12 @@ namespace rebootd::testing {
 
 std::string SourceDir() {
   const char* v = std::getenv("REBOOTD_SOURCE_DIR");
-  return v ? v : std::filesystem::current_path().string();
+  return v && *v ? v : REBOOTD_SOURCE_DIR_DEFAULT;
 }
 
 std::string BinaryDir() {
   const char* v = std::getenv("REBOOTD_BINARY_DIR");
-  return v ? v : std::filesystem::current_path().string();
+  return v && *v ? v : REBOOTD_BINARY_DIR_DEFAULT;
 }
 
 std::string MakeTempDir(const std::string& prefix) {

@@ -184,7 +184,10 @@ Result<EcsClient::Answer> EcsClient::Attempt(std::string_view action, const Para
   http::Request request;
   request.method = "POST";
   request.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(timeout);
-  request.idempotent = idempotent;
+  // Never replayed by the transport, not even a Describe*: a signed request carries a one-time
+  // SignatureNonce, so a transparent re-send of the same bytes after a reset is refused as
+  // SignatureNonceUsed. Idempotent calls are retried by CallWithRetry() instead, freshly signed.
+  request.idempotent = false;
   request.headers.Set("Accept", "application/json");
   // Every attempt gets a fresh nonce and the current time (a retry with an old nonce would be
   // refused as SignatureNonceUsed).

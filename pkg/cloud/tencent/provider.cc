@@ -114,7 +114,6 @@ Result<std::vector<Observation>> TencentProvider::Describe(const std::vector<std
       }
     }
     next_offset = kPageSize;
-    per_id_calls = (n - static_cast<int64_t>(seen.size()) + kPerIdBatch - 1) / kPerIdBatch;
   }
   PollChoice choice = ChoosePollPlan(n - static_cast<int64_t>(seen.size()), kPerIdBatch,
                                      std::max<int64_t>(0, total - next_offset), kPageSize);
@@ -127,6 +126,8 @@ Result<std::vector<Observation>> TencentProvider::Describe(const std::vector<std
     for (const auto& id : ids) {
       if (!seen.count(id)) rest.push_back(id);
     }
+    // The first scan page already held every ID: that page was this round's only call.
+    if (rest.empty() && next_offset > 0) last_plan_ = PollPlan::kAccountScan;
     auto more = DescribePerId(rest, stop);
     if (!more) return MakeError(more.error());
     for (auto& o : *more) out.push_back(std::move(o));

@@ -599,8 +599,9 @@ TEST_F(EcsClientTest, DescribeInstanceStatusPage) {
   EXPECT_EQ(q["PageNumber"], "2");
   EXPECT_EQ(q["PageSize"], "50");
   EXPECT_EQ(r.timeout, 26s);
+  // Even a read-only call may not be replayed by the transport: the replay would reuse the nonce.
   ASSERT_TRUE(r.idempotent.has_value());
-  EXPECT_TRUE(*r.idempotent);
+  EXPECT_FALSE(*r.idempotent);
   ExpectRpcSignatureVerifies(r, kSecret);
   ASSERT_EQ(records().size(), 1u);
   EXPECT_EQ(records()[0].batch_size, 3);

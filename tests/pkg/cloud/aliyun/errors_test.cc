@@ -64,6 +64,10 @@ const Case kCases[] = {
     {400, "InvalidSecurityToken.MismatchWithAccessKey", kTerminal, ErrorCode::kUnauthenticated},
     {400, "InvalidSecurityToken.Malformed", kTerminal, ErrorCode::kUnauthenticated},
     {400, "MissingSecurityToken", kTerminal, ErrorCode::kUnauthenticated},
+    // Answered by rebootd-cloudsim (pkg/sim/simulator.h) and seen by the integration test.
+    {400, "InvalidTimeStamp.Format", kTerminal, ErrorCode::kUnauthenticated},
+    {400, "InvalidVersion", kTerminal, ErrorCode::kInvalidArgument},
+    {400, "InvalidInstanceIds.Malformed", kTerminal, ErrorCode::kInvalidArgument},
     // Prefix families and unknown codes.
     {403, "IncorrectInstanceStatus.Initializing", kWrongState, ErrorCode::kFailedPrecondition},
     {400, "InvalidParameter.Something", kTerminal, ErrorCode::kInvalidArgument},
