@@ -572,6 +572,10 @@ json::Value StatusToJsonAt(const RebootRequestStatus& st, int level) {
 
 }  // namespace
 
+json::Value InstanceStatusToJson(const InstanceStatus& instance) {
+  return InstanceToJson(instance, 0);
+}
+
 json::Value StatusToJson(const RebootRequestStatus& st, size_t max_bytes) {
   json::Value s = StatusToJsonAt(st, 0);
   for (int level = 1; level <= 2 && max_bytes > 0 && s.Dump().size() > max_bytes; ++level) {

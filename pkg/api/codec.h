@@ -63,6 +63,8 @@ json::Value ToJson(const RebootRequest& request, bool include_status = true);
 // The summary, phase and conditions are always complete. The result may still exceed
 // `max_bytes` (e.g. 10,000 instances all in flight); the store reports that as an error.
 json::Value StatusToJson(const RebootRequestStatus& status, size_t max_bytes = 0);
+// One entry of status.instances, every field (what StatusToJson writes without a budget).
+json::Value InstanceStatusToJson(const InstanceStatus& instance);
 // Reads an object in the Kubernetes shape. Spec problems give kInvalidArgument with the
 // "field.path: message" list; an absent or malformed status is dropped (status is rebuilt by
 // the controller) unless `strict_status` is set.

@@ -23,8 +23,10 @@ namespace rebootd::ratelimit {
 
 struct TokenBucketOptions {
   double rate_per_second = 10;  // the limit N; must be > 0
-  // Fractional widening of the spacing between grants (0.05 = slots 5% further apart).
-  double safety_margin = 0.05;
+  // Fractional widening of the spacing between grants (0.10 = slots 10% further apart: 21 calls
+  // span 1.1 s, so up to 100 ms of network and scheduling jitter cannot put 21 of them into one
+  // server-side second).
+  double safety_margin = 0.10;
   // After a throttling answer: the rate is multiplied by `throttle_factor` (not below
   // `min_rate_per_second`) and no grant is given for `throttle_pause`.
   double throttle_factor = 0.5;

@@ -186,6 +186,30 @@ TEST_F(FileStatusStoreTest, FileIsCompactJsonWithTrailingNewline) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
 
+// The record is written without building its whole JSON tree; the text must still be exactly
+// what the codec produces, for every kind of instance entry and condition.
+TEST_F(FileStatusStoreTest, FileIsExactlyTheCodecsJson) {
+  Record rec = MakeRecord("ops", "exact", 7);
+  auto& st = *rec.request.status;
+  st.instances[1].message = "quote \" backslash \\ newline \n tab \t \u00e9 \x01 end";
+  st.instances[3].state = api::InstanceState::kFailed;
+  st.instances[3].reason = "InstanceNotFound";
+  st.instances[3].completed_at = st.started_at;
+  st.instances[5].escalated = true;
+  st.conditions.push_back(api::Condition{"Complete", "False", "InProgress", "3 of 7", {}, 3});
+  rec.request.metadata.annotations["note"] = "\"instances\":[]";
+  for (Record r : {rec, MakeRecord("ops", "exact", 0), MakeRecord("ops", "exact", 1)}) {
+    ASSERT_TRUE(store_->Save(r));
+    EXPECT_EQ(ReadFile(dir_ + "/ops/exact.json"),
+              api::ToJson(r.request, /*include_status=*/true).Dump() + "\n");
+  }
+  Record no_status = MakeRecord("ops", "exact", 2);
+  no_status.request.status.reset();
+  ASSERT_TRUE(store_->Save(no_status));
+  EXPECT_EQ(ReadFile(dir_ + "/ops/exact.json"),
+            api::ToJson(no_status.request, /*include_status=*/true).Dump() + "\n");
+}
+
 TEST_F(FileStatusStoreTest, SaveReplacesAndLeavesNoTemporaryFiles) {
   Record rec = MakeRecord("ops", "a");
   ASSERT_TRUE(store_->Save(rec));
