@@ -243,23 +243,38 @@ Engine::ActionState& Engine::Stats(std::string_view provider, std::string_view a
   return it->second;
 }
 
-void Engine::RecordArrival(ActionState& state, SteadyTime now) {
-  ++state.report.calls;
-  while (!state.arrivals.empty() && state.arrivals.front() <= now - std::chrono::seconds(1)) {
-    state.arrivals.pop_front();
+int64_t BusiestWindowWith(const std::deque<SteadyTime>& sorted, SteadyTime t) {
+  constexpr auto kWindow = std::chrono::seconds(1);
+  auto in_window_ending_at = [&](SteadyTime x) {
+    auto end = std::upper_bound(sorted.begin(), sorted.end(), x);
+    auto begin = std::upper_bound(sorted.begin(), sorted.end(), x - kWindow);
+    return static_cast<int64_t>(end - begin) + 1;  // + t itself
+  };
+  int64_t busiest = in_window_ending_at(t);
+  for (auto it = std::upper_bound(sorted.begin(), sorted.end(), t);
+       it != sorted.end() && *it < t + kWindow; ++it) {
+    busiest = std::max(busiest, in_window_ending_at(*it));
   }
-  state.arrivals.push_back(now);
-  state.report.max_calls_in_any_1s_window = std::max<int64_t>(
-      state.report.max_calls_in_any_1s_window, static_cast<int64_t>(state.arrivals.size()));
+  return busiest;
 }
 
-bool Engine::Throttle(ActionState& state, SteadyTime now) {
-  while (!state.accepted.empty() && state.accepted.front() <= now - std::chrono::seconds(1)) {
-    state.accepted.pop_front();
-  }
+void InsertSorted(std::deque<SteadyTime>& sorted, SteadyTime t) {
+  sorted.insert(std::upper_bound(sorted.begin(), sorted.end(), t), t);
+  while (sorted.front() <= sorted.back() - std::chrono::seconds(2)) sorted.pop_front();
+}
+
+void Engine::RecordArrival(ActionState& state, SteadyTime arrived) {
+  ++state.report.calls;
+  state.report.max_calls_in_any_1s_window =
+      std::max(state.report.max_calls_in_any_1s_window, BusiestWindowWith(state.arrivals, arrived));
+  InsertSorted(state.arrivals, arrived);
+}
+
+bool Engine::Throttle(ActionState& state, SteadyTime arrived) {
   int limit = state.report.rate_limit;
-  if (limit > 0 && static_cast<int>(state.accepted.size()) >= limit) return true;
-  if (limit > 0) state.accepted.push_back(now);
+  if (limit <= 0) return false;
+  if (BusiestWindowWith(state.accepted, arrived) > limit) return true;
+  InsertSorted(state.accepted, arrived);
   return false;
 }
 
@@ -290,13 +305,16 @@ http::ServerResponse Engine::Handle(const http::ServerRequest& request) {
   if (request.path == "/_sim" || StartsWith(request.path, "/_sim/")) {
     return HandleControl(request);
   }
+  // Stamped before the engine lock: a call that waits for the lock while another is handled
+  // arrived when it arrived (as at a real API gateway), not when its turn came.
+  const SteadyTime arrived = clock_.SteadyNow();
   const std::string authorization = request.headers.GetOr("Authorization");
   CallRecord record;
   http::ServerResponse response;
   bool handled = true;
   if (request.headers.Get("X-TC-Action") != nullptr ||
       StartsWith(authorization, "TC3-HMAC-SHA256")) {
-    response = HandleTencent(request, &record);
+    response = HandleTencent(request, arrived, &record);
   } else {
     // pop-core sends x-acs-action / x-acs-version headers on RPC V1 calls too, so the signature
     // parameters decide: an ACS3 Authorization first, then Action + SignatureMethod parameters.
@@ -314,13 +332,13 @@ http::ServerResponse Engine::Handle(const http::ServerRequest& request) {
       if (auto body = http::ParseQuery(request.body)) scan(*body);
     }
     if (StartsWith(authorization, "ACS3-HMAC-SHA256")) {
-      response = HandleAliyun(request, /*acs3=*/true, &record);
+      response = HandleAliyun(request, /*acs3=*/true, arrived, &record);
     } else if (has_action && has_signature_method) {
-      response = HandleAliyun(request, /*acs3=*/false, &record);
+      response = HandleAliyun(request, /*acs3=*/false, arrived, &record);
     } else if (request.headers.Get("x-acs-action") != nullptr) {
-      response = HandleAliyun(request, /*acs3=*/true, &record);
+      response = HandleAliyun(request, /*acs3=*/true, arrived, &record);
     } else if (has_action) {
-      response = HandleAliyun(request, /*acs3=*/false, &record);
+      response = HandleAliyun(request, /*acs3=*/false, arrived, &record);
     } else {
       handled = false;
       response =
@@ -367,7 +385,8 @@ http::ServerResponse Engine::HandleControl(const http::ServerRequest& request) {
 
 // ---- Tencent ----
 
-http::ServerResponse Engine::HandleTencent(const http::ServerRequest& request, CallRecord* record) {
+http::ServerResponse Engine::HandleTencent(const http::ServerRequest& request, SteadyTime arrived,
+                                           CallRecord* record) {
   const std::string action = request.headers.GetOr("X-TC-Action");
   record->provider = kTencentProvider;
   record->action = action;
@@ -376,7 +395,7 @@ http::ServerResponse Engine::HandleTencent(const http::ServerRequest& request, C
   const SystemTime wall = clock_.Now();
   const std::string request_id = NewRequestId(false);
   ActionState& stats = Stats(kTencentProvider, action);
-  RecordArrival(stats, now);
+  RecordArrival(stats, arrived);
 
   auto fail = [&](const ApiError& error) {
     ++stats.report.errors[error.code];
@@ -409,7 +428,7 @@ http::ServerResponse Engine::HandleTencent(const http::ServerRequest& request, C
   if (!params || !params->is_object()) {
     return fail(ApiError{200, "InvalidParameter", "The request body is not a JSON object.", false});
   }
-  if (Throttle(stats, now)) {
+  if (Throttle(stats, arrived)) {
     ++stats.report.throttled;
     return fail(ApiError{200, "RequestLimitExceeded",
                          "Your current request times exceeds the frequency limit `" +
@@ -469,7 +488,7 @@ http::ServerResponse Engine::HandleTencent(const http::ServerRequest& request, C
 // ---- Aliyun ----
 
 http::ServerResponse Engine::HandleAliyun(const http::ServerRequest& request, bool acs3,
-                                          CallRecord* record) {
+                                          SteadyTime arrived, CallRecord* record) {
   record->provider = kAliyunProvider;
   cloud::aliyun::Params query;
   cloud::aliyun::Params params;  // business + common parameters (query, then form body)
@@ -509,7 +528,7 @@ http::ServerResponse Engine::HandleAliyun(const http::ServerRequest& request, bo
   const SystemTime wall = clock_.Now();
   const std::string request_id = NewRequestId(true);
   ActionState& stats = Stats(kAliyunProvider, action);
-  RecordArrival(stats, now);
+  RecordArrival(stats, arrived);
 
   auto fail = [&](const ApiError& error) {
     ++stats.report.errors[error.code];
@@ -537,7 +556,7 @@ http::ServerResponse Engine::HandleAliyun(const http::ServerRequest& request, bo
     return fail(ApiError{403, "InvalidAction",
                          "Specified action is not valid: " + action + " is not simulated.", false});
   }
-  if (Throttle(stats, now)) {
+  if (Throttle(stats, arrived)) {
     ++stats.report.throttled;
     return fail(
         ApiError{400, "Throttling.User", "Request was denied due to user flow control.", false});

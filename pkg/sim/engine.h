@@ -41,6 +41,15 @@ struct ActionResult {
   int batch_size = 0;   // instances rebooted by this call
 };
 
+// Rate-window bookkeeping over ascending steady times. Calls are stamped when they arrive, before
+// the engine lock is taken, so a call may be recorded after a later one; windows are therefore
+// evaluated around the stamp, not only at the newest entry.
+// The number of calls in the busiest window (x - 1 s, x] that contains `t`, counting `t` and the
+// times in `sorted` (every such window ends at t or at a recorded time in (t, t + 1 s)).
+int64_t BusiestWindowWith(const std::deque<SteadyTime>& sorted, SteadyTime t);
+// Inserts `t` keeping `sorted` ascending; drops entries more than 2 s older than the newest.
+void InsertSorted(std::deque<SteadyTime>& sorted, SteadyTime t);
+
 class Engine {
  public:
   Engine(const SimOptions& options, Clock& clock, InstanceModel model, KeyStore tencent_keys,
@@ -59,14 +68,16 @@ class Engine {
  private:
   struct ActionState {
     ActionReport report;
-    std::deque<SteadyTime> arrivals;  // all calls in the last second
-    std::deque<SteadyTime> accepted;  // calls that passed the rate limiter in the last second
+    std::deque<SteadyTime> arrivals;  // all calls of the last 2 s, ascending
+    std::deque<SteadyTime> accepted;  // calls that passed the rate limiter in the last 2 s
   };
 
   http::ServerResponse HandleControl(const http::ServerRequest& request);
-  http::ServerResponse HandleTencent(const http::ServerRequest& request, CallRecord* record);
+  // `arrived`: when the call reached the simulator (rate accounting uses it, not lock time).
+  http::ServerResponse HandleTencent(const http::ServerRequest& request, SteadyTime arrived,
+                                     CallRecord* record);
   http::ServerResponse HandleAliyun(const http::ServerRequest& request, bool acs3,
-                                    CallRecord* record);
+                                    SteadyTime arrived, CallRecord* record);
 
   // Tencent actions (tencent_api.cc).
   ActionResult TencentRebootInstances(const json::Value& params, SteadyTime now,
@@ -80,9 +91,9 @@ class Engine {
   json::Value AliyunInstanceJson(const AliyunInstance& instance, SteadyTime now) const;
 
   ActionState& Stats(std::string_view provider, std::string_view action);
-  void RecordArrival(ActionState& state, SteadyTime now);
+  void RecordArrival(ActionState& state, SteadyTime arrived);
   // True when the call must be throttled; otherwise counts it as accepted.
-  bool Throttle(ActionState& state, SteadyTime now);
+  bool Throttle(ActionState& state, SteadyTime arrived);
   Duration DrawRebootDuration();
   std::string NewRequestId(bool upper);
   std::string FormatStartTime(SystemTime t) const;
