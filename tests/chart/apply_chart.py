@@ -118,16 +118,9 @@ def main():
 
         # 3. uninstall: objects go, the CRD and the user's RebootRequests stay.
         p = helm("uninstall", "rebootd", "-n", "rebootd-system", ok=False)
-        # Known stand-in gap (tests/kube/apiserver.py): helm deletes its release record (a
-        # Secret) through the typed client, which sends DeleteOptions as protobuf; the stand-in
-        # accepts protobuf bodies only for create and answers 400 "invalid DeleteOptions".
-        # Every object of the chart is still deleted (checked below); only that exact error is
-        # tolerated, and it is printed.
-        purge_gap = "Failed to purge the release: invalid DeleteOptions"
-        if p.returncode != 0:
-            check(purge_gap in p.stderr and "completed with 1 error(s)" in p.stderr,
-                  f"helm uninstall failed only on the stand-in's protobuf DeleteOptions gap: {p.stderr.strip()}")
-            print("NOTE stand-in limitation: " + purge_gap, flush=True)
+        check(p.returncode == 0, f"helm uninstall succeeds: {p.stderr.strip()}")
+        left = kubectl("get", "secrets", "-n", "rebootd-system", "-l", "owner=helm", "-o", "name").stdout.strip()
+        check(left == "", f"helm's release records are purged: {left!r}")
         for o in objs:
             ns = o["metadata"].get("namespace")
             check(not exists(o["kind"].lower(), o["metadata"]["name"], ns),

@@ -332,6 +332,9 @@ _PB_KINDS = {
                3: ("type", lambda v: v.decode()), 4: ("stringData", _pb_map), 5: ("immutable", bool)},
     "ConfigMap": {1: ("metadata", _pb_object_meta), 2: ("data", _pb_map), 3: ("binaryData", lambda v: _pb_map(v, True)),
                   4: ("immutable", bool)},
+    # What the typed clients (helm's release storage among them) send with a DELETE.
+    "DeleteOptions": {1: ("gracePeriodSeconds", int), 4: ("propagationPolicy", lambda v: v.decode()),
+                      5: ("dryRun", lambda v: [v.decode()])},
 }
 
 
@@ -2274,7 +2277,12 @@ class Handler(BaseHTTPRequestHandler):
     def do_delete(self, rt, version, info, query, body):
         st = self.server.store
         opts = {}
-        if body:
+        if body and body.startswith(b"k8s\x00"):
+            try:
+                opts = decode_protobuf(body)
+            except (LookupError, ValueError, IndexError, UnicodeDecodeError):
+                raise bad_request("invalid DeleteOptions")
+        elif body:
             try:
                 opts = json.loads(body)
             except ValueError:
