@@ -10,7 +10,7 @@ APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libcpprest-dev libboost-dev libyaml-cpp-dev libssl-dev prometheus-cpp-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libexpected-dev
-  python3 python3-yaml curl unzip clang-format
+  python3 python3-yaml curl unzip clang-format openssl
   prometheus
 )
 
