@@ -176,6 +176,29 @@ std::optional<Error> CheckTlsFiles(const CpprestTransportOptions& options) {
     return MakeTransportError(ErrorCode::kInvalidArgument,
                               "client_cert_file and client_key_file must be set together", false);
   }
+  if (!options.ca_bundle_pem.empty()) {
+    context.add_certificate_authority(boost::asio::buffer(options.ca_bundle_pem), ec);
+    if (ec) {
+      return MakeTransportError(ErrorCode::kInvalidArgument,
+                                "ca_bundle_pem could not be loaded: " + ec.message(), false);
+    }
+  }
+  if (options.client_cert_pem.empty() != options.client_key_pem.empty()) {
+    return MakeTransportError(ErrorCode::kInvalidArgument,
+                              "client_cert_pem and client_key_pem must be set together", false);
+  }
+  if (!options.client_cert_pem.empty()) {
+    context.use_certificate_chain(boost::asio::buffer(options.client_cert_pem), ec);
+    if (!ec) {
+      context.use_private_key(boost::asio::buffer(options.client_key_pem),
+                              boost::asio::ssl::context::pem, ec);
+    }
+    if (ec) {
+      return MakeTransportError(ErrorCode::kInvalidArgument,
+                                "client certificate/key data could not be loaded: " + ec.message(),
+                                false);
+    }
+  }
   if (!options.client_cert_file.empty()) {
     context.use_certificate_chain_file(options.client_cert_file, ec);
     if (ec) {
@@ -194,6 +217,14 @@ std::optional<Error> CheckTlsFiles(const CpprestTransportOptions& options) {
   }
   return std::nullopt;
 }
+
+// A request checked and converted for cpprestsdk.
+struct Prepared {
+  Target target;
+  whttp::http_request request;
+  std::shared_ptr<http_client> client;
+  std::chrono::milliseconds timeout{0};
+};
 
 // Shared between Send() and the pplx continuation, which may outlive Send() after a deadline.
 struct CallState {
@@ -216,20 +247,27 @@ struct CpprestTransport::Impl {
     config.set_validate_certificates(options.verify_certificates);
     // Redirects come back as responses: following them could carry credentials elsewhere.
     config.set_max_redirects(0);
-    if (!options.ca_bundle_file.empty() || !options.client_cert_file.empty()) {
+    if (!options.ca_bundle_file.empty() || !options.client_cert_file.empty() ||
+        !options.ca_bundle_pem.empty() || !options.client_cert_pem.empty()) {
       // Runs for every new TLS connection, after set_default_verify_paths(), so the bundle is
       // trusted in addition to the system store. The files were checked in the constructor; the
       // error_code overloads keep exceptions out of cpprestsdk's I/O threads.
-      config.set_ssl_context_callback(
-          [ca = options.ca_bundle_file, cert = options.client_cert_file,
-           key = options.client_key_file](boost::asio::ssl::context& context) {
-            boost::system::error_code ec;
-            if (!ca.empty()) context.load_verify_file(ca, ec);
-            if (!cert.empty()) {
-              context.use_certificate_chain_file(cert, ec);
-              context.use_private_key_file(key, boost::asio::ssl::context::pem, ec);
-            }
-          });
+      config.set_ssl_context_callback([o = options](boost::asio::ssl::context& context) {
+        boost::system::error_code ec;
+        if (!o.ca_bundle_file.empty()) context.load_verify_file(o.ca_bundle_file, ec);
+        if (!o.ca_bundle_pem.empty()) {
+          context.add_certificate_authority(boost::asio::buffer(o.ca_bundle_pem), ec);
+        }
+        if (!o.client_cert_file.empty()) {
+          context.use_certificate_chain_file(o.client_cert_file, ec);
+          context.use_private_key_file(o.client_key_file, boost::asio::ssl::context::pem, ec);
+        }
+        if (!o.client_cert_pem.empty()) {
+          context.use_certificate_chain(boost::asio::buffer(o.client_cert_pem), ec);
+          context.use_private_key(boost::asio::buffer(o.client_key_pem),
+                                  boost::asio::ssl::context::pem, ec);
+        }
+      });
     }
     return config;
   }
@@ -252,6 +290,10 @@ struct CpprestTransport::Impl {
     return client;
   }
 
+  // Checks `request` and builds its cpprestsdk form and client (pooled unless it may not be
+  // replayed or `own_connection` is set).
+  Result<Prepared> Prepare(const Request& request, bool own_connection);
+
   // Constant after construction.
   const CpprestTransportOptions options;
   const std::optional<Error> tls_error;
@@ -265,7 +307,7 @@ CpprestTransport::CpprestTransport(CpprestTransportOptions options)
 
 CpprestTransport::~CpprestTransport() = default;
 
-Result<Response> CpprestTransport::Send(const Request& request) {
+Result<Prepared> CpprestTransport::Impl::Prepare(const Request& request, bool own_connection) {
   if (!IsToken(request.method)) {
     return MakeError(ErrorCode::kInvalidArgument, "invalid HTTP method");
   }
@@ -275,13 +317,13 @@ Result<Response> CpprestTransport::Send(const Request& request) {
     return MakeError(ErrorCode::kInvalidArgument,
                      target.safe_name + ": only http and https URLs are supported");
   }
-  if (url.scheme == "http" && !impl_->options.allow_insecure_http && !IsLoopbackHost(url.host)) {
+  if (url.scheme == "http" && !options.allow_insecure_http && !IsLoopbackHost(url.host)) {
     return MakeError(ErrorCode::kInvalidArgument,
                      target.safe_name +
                          ": plain http:// is only allowed to loopback hosts; use https:// (or set "
                          "allow_insecure_http)");
   }
-  if (url.scheme == "https" && impl_->tls_error) return MakeError(*impl_->tls_error);
+  if (url.scheme == "https" && tls_error) return MakeError(*tls_error);
   for (const auto& [name, value] : request.headers.items) {
     if (!IsToken(name) || !IsValidHeaderValue(value)) {
       // Neither the name nor the value goes into the message: it may be a credential.
@@ -291,8 +333,9 @@ Result<Response> CpprestTransport::Send(const Request& request) {
   }
 
   const std::chrono::milliseconds timeout =
-      request.timeout.count() > 0 ? request.timeout : impl_->options.read_timeout;
-  const bool idempotent = request.idempotent.value_or(DefaultIdempotent(request.method));
+      request.timeout.count() > 0 ? request.timeout : options.read_timeout;
+  const bool idempotent =
+      !own_connection && request.idempotent.value_or(DefaultIdempotent(request.method));
 
   std::shared_ptr<http_client> client;
   whttp::http_request cpp_request;
@@ -319,18 +362,32 @@ Result<Response> CpprestTransport::Send(const Request& request) {
       if (!has_content_type) cpp_request.headers().remove(whttp::header_names::content_type);
     }
     if (idempotent) {
-      client = impl_->PooledClient(target, timeout);
+      client = PooledClient(target, timeout);
     } else {
       // A client of its own: its single connection is never reused, so cpprestsdk cannot
       // replay the request on a fresh connection after a reused one fails.
       client = std::make_shared<http_client>(utility::conversions::to_string_t(target.base_uri),
-                                             impl_->MakeConfig(timeout));
+                                             MakeConfig(timeout));
     }
   } catch (const std::exception&) {
     // what() is left out: cpprestsdk's uri_exception quotes the whole target, query included.
     return MakeError(ErrorCode::kInvalidArgument,
                      target.safe_name + ": could not build the request (invalid path or query)");
   }
+  Prepared prepared;
+  prepared.target = std::move(target);
+  prepared.request = std::move(cpp_request);
+  prepared.client = std::move(client);
+  prepared.timeout = timeout;
+  return prepared;
+}
+
+Result<Response> CpprestTransport::Send(const Request& request) {
+  REBOOTD_ASSIGN_OR_RETURN(Prepared prepared, impl_->Prepare(request, /*own_connection=*/false));
+  const Target& target = prepared.target;
+  const std::chrono::milliseconds timeout = prepared.timeout;
+  std::shared_ptr<http_client> client = prepared.client;
+  whttp::http_request cpp_request = prepared.request;
 
   auto state = std::make_shared<CallState>();
   pplx::cancellation_token_source cancel;
@@ -390,6 +447,77 @@ Result<Response> CpprestTransport::Send(const Request& request) {
   } catch (...) {
     return MakeError(MakeTransportError(ErrorCode::kUnavailable,
                                         target.safe_name + ": request failed", /*ambiguous=*/true));
+  }
+}
+
+Result<Response> CpprestTransport::Stream(const Request& request, const LineHandler& on_line,
+                                          std::stop_token stop) {
+  REBOOTD_ASSIGN_OR_RETURN(Prepared prepared, impl_->Prepare(request, /*own_connection=*/true));
+  const Target& target = prepared.target;
+  if (stop.stop_requested()) {
+    return MakeError(ErrorCode::kCancelled, target.safe_name + ": cancelled");
+  }
+  pplx::cancellation_token_source cancel;
+  // Closing the connection ends a blocked read below (cpprestsdk closes the socket on cancel).
+  std::stop_callback on_stop(stop, [&cancel] { cancel.cancel(); });
+  Response out;
+  try {
+    whttp::http_response cpp_response =
+        prepared.client->request(prepared.request, cancel.get_token()).get();
+    out.status = cpp_response.status_code();
+    for (const auto& [name, value] : cpp_response.headers()) {
+      out.headers.Add(utility::conversions::to_utf8string(name),
+                      utility::conversions::to_utf8string(value));
+    }
+    if (out.status < 200 || out.status > 299) {
+      std::vector<unsigned char> body = cpp_response.extract_vector().get();
+      out.body.assign(body.begin(), body.end());
+      return out;
+    }
+    auto buffer = cpp_response.body().streambuf();
+    std::string pending;
+    std::vector<unsigned char> chunk;
+    while (true) {
+      if (stop.stop_requested()) {
+        return MakeError(ErrorCode::kCancelled, target.safe_name + ": stream cancelled");
+      }
+      // Reads what is there, or blocks for one byte: getn() waits for the whole count.
+      size_t want = std::clamp<size_t>(buffer.in_avail(), 1, 64 * 1024);
+      chunk.resize(want);
+      size_t n = buffer.getn(chunk.data(), want).get();
+      if (n == 0) break;  // the server ended the body
+      std::string_view data(reinterpret_cast<const char*>(chunk.data()), n);
+      if (!FeedLines(data, pending, on_line)) {
+        cancel.cancel();
+        return out;
+      }
+    }
+    if (!pending.empty()) {
+      std::string_view rest = pending;
+      if (rest.back() == '\r') rest.remove_suffix(1);
+      on_line(rest);
+    }
+    return out;
+  } catch (const whttp::http_exception& e) {
+    if (stop.stop_requested()) {
+      return MakeError(ErrorCode::kCancelled, target.safe_name + ": stream cancelled");
+    }
+    if (out.status != 0) {
+      return MakeError(MakeTransportError(
+          ErrorCode::kUnavailable,
+          target.safe_name + ": stream broke off (" + std::string(e.what()) + ")",
+          /*ambiguous=*/true));
+    }
+    return MakeError(ConvertHttpException(target, e));
+  } catch (const pplx::task_canceled&) {
+    return MakeError(MakeTransportError(ErrorCode::kCancelled, target.safe_name + ": cancelled",
+                                        /*ambiguous=*/true));
+  } catch (const std::exception&) {
+    if (stop.stop_requested()) {
+      return MakeError(ErrorCode::kCancelled, target.safe_name + ": stream cancelled");
+    }
+    return MakeError(MakeTransportError(ErrorCode::kUnavailable,
+                                        target.safe_name + ": stream failed", /*ambiguous=*/true));
   }
 }
 

@@ -37,6 +37,11 @@ struct CpprestTransportOptions {
   // certificate for mTLS (PEM files) may be configured here (used by the Kubernetes client).
   std::string client_cert_file;
   std::string client_key_file;
+  // The same as PEM text held in memory (kubeconfig "-data" fields); used in addition to the
+  // files above. Never logged.
+  std::string ca_bundle_pem;
+  std::string client_cert_pem;
+  std::string client_key_pem;
 };
 
 class CpprestTransport final : public Transport {
@@ -44,6 +49,9 @@ class CpprestTransport final : public Transport {
   explicit CpprestTransport(CpprestTransportOptions options = {});
   ~CpprestTransport() override;
   Result<Response> Send(const Request& request) override;
+  // Reads the body as it arrives, on a connection of its own that is closed at the end.
+  Result<Response> Stream(const Request& request, const LineHandler& on_line,
+                          std::stop_token stop = {}) override;
 
  private:
   struct Impl;

@@ -48,4 +48,36 @@ std::string Headers::GetOr(std::string_view name, std::string fallback) const {
   return value != nullptr ? *value : std::move(fallback);
 }
 
+bool FeedLines(std::string_view data, std::string& pending, const Transport::LineHandler& on_line) {
+  pending.append(data);
+  size_t start = 0;
+  bool go_on = true;
+  while (go_on) {
+    size_t nl = pending.find('\n', start);
+    if (nl == std::string::npos) break;
+    std::string_view line(pending.data() + start, nl - start);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    go_on = on_line(line);
+    start = nl + 1;
+  }
+  pending.erase(0, start);
+  return go_on;
+}
+
+Result<Response> Transport::Stream(const Request& request, const LineHandler& on_line,
+                                   std::stop_token stop) {
+  if (stop.stop_requested()) return MakeError(ErrorCode::kCancelled, "stream cancelled");
+  REBOOTD_ASSIGN_OR_RETURN(Response response, Send(request));
+  if (response.status < 200 || response.status > 299) return response;
+  std::string pending;
+  std::string body = std::move(response.body);
+  response.body.clear();
+  if (FeedLines(body, pending, on_line) && !pending.empty()) {
+    std::string_view rest = pending;
+    if (rest.back() == '\r') rest.remove_suffix(1);
+    on_line(rest);
+  }
+  return response;
+}
+
 }  // namespace rebootd::http

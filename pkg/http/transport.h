@@ -7,7 +7,9 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <stop_token>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pkg/base/result.h"
@@ -59,7 +61,24 @@ class Transport {
   //  - kInvalidArgument: malformed URL or request.
   // Blocks the calling thread; callable from many threads at once.
   virtual Result<Response> Send(const Request& request) = 0;
+
+  // Handles one line of a streamed body (without its "\n" or "\r\n"); return false to stop
+  // reading. Called on the thread that called Stream().
+  using LineHandler = std::function<bool(std::string_view line)>;
+  // Sends `request` and, when the answer is 2xx, hands its body to `on_line` line by line AS IT
+  // ARRIVES (Kubernetes watch streams), until the server ends the body, on_line returns false, or
+  // `stop` is requested. Returns the status and headers with an empty body for 2xx (the body
+  // went to on_line); any other status comes back whole, like Send(). Request::timeout is the
+  // longest silence allowed between two reads (0 = transport default), not a total. Errors as
+  // Send(); a body that breaks off is kUnavailable (ambiguous=true); a stop is kCancelled.
+  // The default implementation calls Send() and then splits the complete body (for fakes).
+  virtual Result<Response> Stream(const Request& request, const LineHandler& on_line,
+                                  std::stop_token stop = {});
 };
+
+// Splits `data` into lines for Stream(): appends to `pending`, calls `on_line` for each complete
+// line and keeps the rest in `pending`. Returns false when on_line asked to stop.
+bool FeedLines(std::string_view data, std::string& pending, const Transport::LineHandler& on_line);
 
 // A Transport built from a function, for tests and adapters.
 class FunctionTransport final : public Transport {
