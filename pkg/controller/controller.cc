@@ -259,9 +259,27 @@ void Controller::ApplyInbox(RunState& run) {
 }
 
 Result<Controller::RunState*> Controller::LoadRun(const std::string& key) {
-  auto it = runs_.find(key);
-  if (it != runs_.end()) return it->second.get();
   auto desired = cache_.Get(key);
+  auto it = runs_.find(key);
+  if (it != runs_.end()) {
+    RunState& old = *it->second;
+    const std::string& old_uid = old.req().metadata.uid;
+    bool replaced = desired && !desired->metadata.uid.empty() && !old_uid.empty() &&
+                    desired->metadata.uid != old_uid;
+    bool in_flight = std::any_of(old.runtime.begin(), old.runtime.end(),
+                                 [](const InstanceRuntime& rt) { return rt.in_flight; });
+    // Kubernetes: the request was deleted and created again under the same name (a new uid),
+    // which is a new request. The old run is dropped once no call of it is in flight (its
+    // outcomes arrive under the same key); until then it finishes first.
+    if (!replaced || in_flight) return it->second.get();
+    if (old.provider) WorkersFor(old.provider)->poller->UnwatchAll(key);
+    {
+      std::lock_guard lock(inbox_mu_);
+      inbox_outcomes_.erase(key);
+      inbox_observations_.erase(key);
+    }
+    runs_.erase(it);
+  }
   if (!desired) return static_cast<RunState*>(nullptr);
   auto run = std::make_unique<RunState>();
   run->record.request = *desired;
@@ -295,6 +313,11 @@ void Controller::Reconcile(const std::string& key) {
   SystemTime now = clock_.Now();
   auto desired = cache_.Get(key);
   run->desired = desired.has_value();
+  if (!run->desired && run->provider) {
+    // Deleted mid-run: reboots not sent yet are taken back (they come back as kNotSent, and
+    // Decide() then cancels the Pending instances); calls already made are still resolved.
+    WorkersFor(run->provider)->dispatcher->Cancel(key);
+  }
   auto& st = run->st();
   if (desired) {
     std::string h = api::SpecHash(desired->spec);
@@ -322,6 +345,36 @@ void Controller::Reconcile(const std::string& key) {
   }
   if (!run->provider) {
     auto p = providers_.ProviderFor(run->req());
+    if (!p &&
+        (p.error().code == ErrorCode::kNotFound || p.error().code == ErrorCode::kInvalidArgument)) {
+      // A terminal configuration problem (e.g. the credentials Secret is missing or malformed):
+      // the request fails with the reason instead of waiting forever. No call was made for
+      // Pending instances; instances left Requesting by an earlier run stay unresolved.
+      SetCondition(st, "ProviderReady", "False", "CredentialsError", p.error().message, now,
+                   run->req().metadata.generation);
+      recorder_.Warning(key, "CredentialsError", p.error().message);
+      if (!st.started_at) st.started_at = now;
+      for (auto& inst : st.instances) {
+        if (api::IsFinished(inst.state)) continue;
+        bool unresolved = inst.state != InstanceState::kPending;
+        inst.state = InstanceState::kFailed;
+        inst.reason = "CredentialsError";
+        inst.message = p.error().message +
+                       (unresolved ? " (a reboot was requested before; its outcome is unknown)"
+                                   : " (not rebooted)");
+        inst.completed_at = now;
+        recorder_.InstanceFinished(run->req(), inst);
+      }
+      run->dirty = true;
+      UpdatePhase(*run);
+      (void)Persist(*run);
+      if (!run->finished_reported) {
+        run->finished_reported = true;
+        recorder_.RequestFinished(run->req());
+      }
+      recorder_.ReconcileResult("error");
+      return;
+    }
     if (!p) {
       SetCondition(st, "ProviderReady", "False", "ProviderError", p.error().message, now,
                    run->req().metadata.generation);
@@ -352,7 +405,13 @@ void Controller::Reconcile(const std::string& key) {
     bool due = now_finished || !run->last_persist ||
                clock_.SteadyNow() - *run->last_persist >= options_.persist_interval;
     if (due) {
-      if (!Persist(*run)) {
+      Status saved = Persist(*run);
+      if (!saved && saved.error().code == ErrorCode::kNotFound && !run->desired) {
+        // The request was deleted and its record went with it (Kubernetes: the status lives in
+        // the object). No new reboot can start (that needs `desired`); in-flight instances are
+        // still resolved by polling and reported, without a record.
+        run->dirty = false;
+      } else if (!saved) {
         recorder_.ReconcileResult("error");
         queue_.AddRateLimited(key);
         return;
@@ -459,8 +518,12 @@ void Controller::Decide(RunState& run, Workers* workers) {
   }
 
   // Intents first: mark Requesting and write the record durably; only then call.
+  // Each intent write rewrites the whole record, so a request larger than the Requesting window
+  // refills it in big steps, once half of it was answered, not after every answered call
+  // (a 10,000-ID request would otherwise rewrite its record ~20 times a second).
   std::vector<RebootWork> work;
-  int room = std::max(0, options_.max_requesting_per_request - requesting);
+  const int window = options_.max_requesting_per_request;
+  int room = requesting > window / 2 ? 0 : std::max(0, window - requesting);
   std::vector<size_t> intents;
   for (size_t i : escalate) {
     auto& s = st.instances[i];

@@ -31,7 +31,9 @@ namespace rebootd::controller {
 
 // Gives the CloudProvider that serves a request (shared by every request with the same
 // provider, account and region). Errors (e.g. missing credentials) keep the request Pending with
-// a condition and are retried with backoff.
+// a condition and are retried with backoff, except kNotFound and kInvalidArgument (e.g. the
+// request's credentials Secret is missing or malformed), which fail the request's unfinished
+// instances with reason CredentialsError.
 class ProviderFactory {
  public:
   virtual ~ProviderFactory() = default;
@@ -61,7 +63,8 @@ struct ControllerOptions {
   // Coalescing of run-record writes that are not intents (intents are always written first).
   Duration persist_interval = std::chrono::milliseconds(500);
   // Most instances of one request that may be Requesting (intent written, call not answered) at
-  // once; bounds what a crash leaves to resolve by polling.
+  // once; bounds what a crash leaves to resolve by polling. New intents are written once at most
+  // half of this is still Requesting (one durable write per half window, not per call).
   int max_requesting_per_request = 2000;
   // SoftFirst on Aliyun: escalate to ForceStop when not running again after this fraction of
   // timeoutSeconds.

@@ -96,6 +96,27 @@ void Dispatcher::Stop() {
   for (auto& [key, outs] : by_key) deliver_(key, std::move(outs));
 }
 
+void Dispatcher::Cancel(const std::string& key) {
+  std::vector<RebootOutcome> outs;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& b : queue_) {
+      std::erase_if(b.items, [&](const RebootWork& w) {
+        if (w.key != key) return false;
+        RebootOutcome o;
+        o.id = w.id;
+        o.kind = RebootOutcome::Kind::kNotSent;
+        o.at = clock_.Now();
+        o.dry_run = w.dry_run;
+        outs.push_back(std::move(o));
+        return true;
+      });
+    }
+    std::erase_if(queue_, [](const Batch& b) { return b.items.empty(); });
+  }
+  if (!outs.empty()) deliver_(key, std::move(outs));
+}
+
 // Packs single items queued behind the head into one call when they share the call shape.
 // A bisected batch (retries or more than one item) is taken as it is.
 bool Dispatcher::TakeBatchLocked(Batch* out) {

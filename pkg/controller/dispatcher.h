@@ -50,6 +50,9 @@ class Dispatcher {
   // Stops taking work; calls in flight finish (their outcomes are delivered); queued work is
   // handed back as kNotSent. Joins the workers.
   void Stop();
+  // Takes the queued (not yet sent) work of request `key` back and delivers it as kNotSent; calls
+  // in flight are not affected. Used when a request is deleted mid-run.
+  void Cancel(const std::string& key);
   size_t Queued() const;
   size_t InFlight() const;
 

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <thread>
 
 #include "pkg/cloud/fake/fake_provider.h"
@@ -18,14 +19,43 @@ using namespace std::chrono_literals;
 using cloud::fake::FakeProvider;
 using State = FakeProvider::State;
 
+// Answers each reboot call only after 100 ms of simulated time (a call in flight, as on a real
+// network), so that outcomes reach the controller one call at a time.
+class SlowRebootProvider final : public cloud::CloudProvider {
+ public:
+  SlowRebootProvider(cloud::CloudProvider& inner, Clock& clock) : inner_(inner), clock_(clock) {}
+  cloud::Provider kind() const override { return inner_.kind(); }
+  std::string scope() const override { return inner_.scope(); }
+  size_t MaxRebootBatch() const override { return inner_.MaxRebootBatch(); }
+  bool SupportsDryRun() const override { return inner_.SupportsDryRun(); }
+  Result<cloud::RebootAccepted> Reboot(const cloud::RebootCall& call,
+                                       std::stop_token stop) override {
+    if (!clock_.SleepFor(100ms, stop)) return MakeError(ErrorCode::kCancelled, "stopped");
+    return inner_.Reboot(call, stop);
+  }
+  Result<std::vector<cloud::Observation>> Describe(const std::vector<std::string>& ids,
+                                                   std::stop_token stop) override {
+    return inner_.Describe(ids, stop);
+  }
+
+ private:
+  cloud::CloudProvider& inner_;
+  Clock& clock_;
+};
+
 class SingleProviderFactory : public ProviderFactory {
  public:
   explicit SingleProviderFactory(cloud::CloudProvider* p) : p_(p) {}
   Result<cloud::CloudProvider*> ProviderFor(const api::RebootRequest&) override {
-    if (fail_) return MakeError(ErrorCode::kUnauthenticated, "TENCENTCLOUD_SECRET_ID is not set");
+    if (fail_) {
+      return MakeError(fail_code_, fail_code_ == ErrorCode::kUnauthenticated
+                                       ? "TENCENTCLOUD_SECRET_ID is not set"
+                                       : "Secret ops/creds (spec.credentialsSecretRef) not found");
+    }
     return p_;
   }
   bool fail_ = false;
+  ErrorCode fail_code_ = ErrorCode::kUnauthenticated;
 
  private:
   cloud::CloudProvider* p_;
@@ -84,6 +114,7 @@ class ControllerTest : public ::testing::Test {
     o.logic.settle = 10s;
     o.logic.wrong_state_retry = 1s;
     o.persist_interval = 0ms;
+    if (tweak_) tweak_(o);
     controller_ =
         std::make_unique<Controller>(o, cache_, store_, *factory_, recorder_, clock_, random_);
     ASSERT_TRUE(controller_->Init());
@@ -128,6 +159,7 @@ class ControllerTest : public ::testing::Test {
   std::unique_ptr<FakeProvider> provider_;
   std::unique_ptr<SingleProviderFactory> factory_;
   std::unique_ptr<Controller> controller_;
+  std::function<void(ControllerOptions&)> tweak_;
 };
 
 TEST_F(ControllerTest, RebootsEveryTencentInstanceOnceInBatchesOfAHundred) {
@@ -152,6 +184,35 @@ TEST_F(ControllerTest, RebootsEveryTencentInstanceOnceInBatchesOfAHundred) {
     EXPECT_FALSE(i.request_id.empty());
     EXPECT_TRUE(i.completed_at.has_value());
   }
+}
+
+TEST_F(ControllerTest, IntentsOfABigRequestAreWrittenInHalfWindowSteps) {
+  // 3,000 IDs through a Requesting window of 1,000: the intents go to the store in a handful of
+  // writes (each rewrites the whole record), not one write per answered call of 100.
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3000; ++i) {
+    ids.push_back(TencentId(i));
+    provider_->AddInstance(ids.back());
+  }
+  SlowRebootProvider slow(*provider_, clock_);
+  factory_ = std::make_unique<SingleProviderFactory>(&slow);
+  tweak_ = [](ControllerOptions& o) {
+    o.max_requesting_per_request = 1000;
+    o.persist_interval = 1h;  // only intents and the end are written
+    o.dispatcher.workers = 1;
+  };
+  cache_.MarkSynced();
+  StartController();
+  Add(MakeRequest("huge", cloud::Provider::kTencent, ids));
+  ASSERT_TRUE(Drive());
+  auto st = StatusOf("ops/huge");
+  EXPECT_EQ(st.phase, api::Phase::kSucceeded);
+  for (const auto& id : ids) EXPECT_EQ(provider_->RebootsOf(id), 1) << id;
+  EXPECT_EQ(provider_->RebootCalls(), 30);
+  // 1,000 intents at first, then 500 or more at a time: at most 5 intent writes, plus the
+  // first record and the final one.
+  EXPECT_LE(store_.Saves(), 8);
+  controller_.reset();  // stops the workers before `slow` goes away
 }
 
 TEST_F(ControllerTest, BatchesAcrossRequestsAndIsolatesBadIds) {
@@ -379,6 +440,49 @@ TEST_F(ControllerTest, MissingCredentialsKeepTheRequestPendingWithACondition) {
   factory_->fail_ = false;
   ASSERT_TRUE(Drive());
   EXPECT_EQ(StatusOf("ops/creds").phase, api::Phase::kSucceeded);
+}
+
+TEST_F(ControllerTest, MissingCredentialsSecretFailsTheRequestWithoutCalls) {
+  provider_->AddInstance("ein-hhhhhhh2");
+  factory_->fail_ = true;
+  factory_->fail_code_ = ErrorCode::kNotFound;  // what a missing Secret gives
+  cache_.MarkSynced();
+  StartController();
+  Add(MakeRequest("nosecret", cloud::Provider::kTencent, {"ein-hhhhhhh2"}));
+  controller_->RunOnce();
+  auto st = StatusOf("ops/nosecret");
+  EXPECT_EQ(st.phase, api::Phase::kFailed);
+  ASSERT_EQ(st.instances.size(), 1u);
+  EXPECT_EQ(st.instances[0].reason, "CredentialsError");
+  EXPECT_NE(st.instances[0].message.find("Secret ops/creds"), std::string::npos);
+  EXPECT_EQ(provider_->RebootCalls(), 0);
+  EXPECT_TRUE(controller_->AllFinished());
+}
+
+TEST_F(ControllerTest, SameNameWithANewUidIsANewRun) {
+  provider_->AddInstance("ein-iiiiiii1");
+  provider_->AddInstance("ein-iiiiiii2");
+  cache_.MarkSynced();
+  StartController();
+  auto first = MakeRequest("again", cloud::Provider::kTencent, {"ein-iiiiiii1"});
+  first.metadata.uid = "uid-1";
+  Add(first);
+  ASSERT_TRUE(Drive());
+  ASSERT_EQ(StatusOf("ops/again").phase, api::Phase::kSucceeded);
+  // Deleted and created again (Kubernetes gives it a new uid): it runs from the start.
+  cache_.Delete("ops/again");
+  controller_->Enqueue("ops/again");
+  controller_->RunOnce();
+  auto second = MakeRequest("again", cloud::Provider::kTencent, {"ein-iiiiiii2"});
+  second.metadata.uid = "uid-2";
+  Add(second);
+  ASSERT_TRUE(Drive());
+  auto st = StatusOf("ops/again");
+  EXPECT_EQ(st.phase, api::Phase::kSucceeded);
+  ASSERT_EQ(st.instances.size(), 1u);
+  EXPECT_EQ(st.instances[0].id, "ein-iiiiiii2");
+  EXPECT_EQ(provider_->RebootsOf("ein-iiiiiii1"), 1);
+  EXPECT_EQ(provider_->RebootsOf("ein-iiiiiii2"), 1);
 }
 
 }  // namespace
