@@ -20,7 +20,15 @@
 #include "pkg/cloud/aliyun/provider.h"
 #include "pkg/cloud/tencent/provider.h"
 #include "pkg/controller/controller.h"
+#include "pkg/crypto/crypto.h"
 #include "pkg/http/cpprest_transport.h"
+#include "pkg/kube/client.h"
+#include "pkg/kube/config.h"
+#include "pkg/kube/events.h"
+#include "pkg/kube/kube_source.h"
+#include "pkg/kube/leader.h"
+#include "pkg/kube/secrets.h"
+#include "pkg/kube/status_store.h"
 #include "pkg/log/log.h"
 #include "pkg/metrics/health.h"
 #include "pkg/metrics/metrics.h"
@@ -94,6 +102,48 @@ class DaemonRecorder final : public controller::Recorder {
   std::map<std::string, SteadyTime> last_warning_;
 };
 
+// Forwards every hook to two recorders (logs+metrics, and Kubernetes Events).
+class TeeRecorder final : public controller::Recorder {
+ public:
+  TeeRecorder(controller::Recorder& a, controller::Recorder& b) : a_(a), b_(b) {}
+  void RequestStarted(const api::RebootRequest& r) override {
+    a_.RequestStarted(r);
+    b_.RequestStarted(r);
+  }
+  void RequestFinished(const api::RebootRequest& r) override {
+    a_.RequestFinished(r);
+    b_.RequestFinished(r);
+  }
+  void InstanceFinished(const api::RebootRequest& r, const api::InstanceStatus& i) override {
+    a_.InstanceFinished(r, i);
+    b_.InstanceFinished(r, i);
+  }
+  void InstancesRequested(const api::RebootRequest& r, int count) override {
+    a_.InstancesRequested(r, count);
+    b_.InstancesRequested(r, count);
+  }
+  void Escalated(const api::RebootRequest& r, const std::string& id) override {
+    a_.Escalated(r, id);
+    b_.Escalated(r, id);
+  }
+  void Warning(const std::string& key, const std::string& reason,
+               const std::string& message) override {
+    a_.Warning(key, reason, message);
+    b_.Warning(key, reason, message);
+  }
+  void ReconcileResult(std::string_view result) override {
+    a_.ReconcileResult(result);
+    b_.ReconcileResult(result);
+  }
+
+ private:
+  controller::Recorder& a_;
+  controller::Recorder& b_;
+};
+
+// Credentials named by spec.credentialsSecretRef (Kubernetes mode only).
+using SecretResolver = std::function<Result<cloud::Credentials>(const api::RebootRequest& request)>;
+
 struct Endpoints {
   std::string tencent;
   std::string aliyun;
@@ -108,30 +158,45 @@ class DaemonProviderFactory final : public controller::ProviderFactory {
  public:
   DaemonProviderFactory(const RunConfig& config, Endpoints endpoints, http::Transport& transport,
                         ratelimit::Limiter& limiter, metrics::Metrics& metrics, Clock& clock,
-                        Random& random)
+                        Random& random, SecretResolver secrets = {})
       : config_(config),
         endpoints_(std::move(endpoints)),
         transport_(transport),
         limiter_(limiter),
         metrics_(metrics),
         clock_(clock),
-        random_(random) {}
+        random_(random),
+        secrets_(std::move(secrets)) {}
 
+  // Providers are created lazily, one per (provider, region, credentials identity): requests
+  // naming a Secret get a provider of their own keys (a changed Secret gives new runs a new
+  // provider; running ones keep theirs). The identity in the cache key is a hash, never a key.
   Result<cloud::CloudProvider*> ProviderFor(const api::RebootRequest& r) override {
+    std::optional<cloud::Credentials> secret_creds;
+    std::string identity = "env";
     if (r.spec.credentials_secret_ref) {
-      return MakeError(ErrorCode::kFailedPrecondition,
-                       "spec.credentialsSecretRef is only supported with --source kubernetes; "
-                       "file mode uses the controller's environment credentials");
+      if (!secrets_) {
+        return MakeError(ErrorCode::kFailedPrecondition,
+                         "spec.credentialsSecretRef is only supported with --source kubernetes; "
+                         "file mode uses the controller's environment credentials");
+      }
+      REBOOTD_ASSIGN_OR_RETURN(secret_creds, secrets_(r));
+      identity = "secret:" + crypto::Sha256Hex(secret_creds->key_id + '\0' + secret_creds->secret +
+                                               '\0' + secret_creds->token)
+                                 .substr(0, 16);
     }
     std::string scope = std::string(cloud::ProviderName(r.spec.provider)) + "/" +
                         (r.spec.region.empty() ? "default" : r.spec.region);
+    std::string cache_key = scope + "|" + identity;
     std::lock_guard lock(mu_);
-    auto it = providers_.find(scope);
+    auto it = providers_.find(cache_key);
     if (it != providers_.end()) return it->second.get();
     std::unique_ptr<cloud::CloudProvider> p;
     if (r.spec.provider == cloud::Provider::kTencent) {
       cloud::Credentials creds;
-      if (endpoints_.tencent_creds) {
+      if (secret_creds) {
+        creds = *secret_creds;
+      } else if (endpoints_.tencent_creds) {
         creds = *endpoints_.tencent_creds;
       } else {
         REBOOTD_ASSIGN_OR_RETURN(creds, cloud::CredentialsFromEnv(cloud::Provider::kTencent));
@@ -146,7 +211,9 @@ class DaemonProviderFactory final : public controller::ProviderFactory {
           std::move(client), cloud::tencent::TencentProviderOptions{4, scope});
     } else {
       cloud::Credentials creds;
-      if (endpoints_.aliyun_creds) {
+      if (secret_creds) {
+        creds = *secret_creds;
+      } else if (endpoints_.aliyun_creds) {
         creds = *endpoints_.aliyun_creds;
       } else {
         REBOOTD_ASSIGN_OR_RETURN(creds, cloud::CredentialsFromEnv(cloud::Provider::kAliyun));
@@ -164,8 +231,10 @@ class DaemonProviderFactory final : public controller::ProviderFactory {
           std::move(client), cloud::aliyun::AliyunProviderOptions{4, scope});
     }
     cloud::CloudProvider* raw = p.get();
-    providers_.emplace(scope, std::move(p));
-    log::Get("cloud")->info("provider ready scope={}", scope);
+    providers_.emplace(cache_key, std::move(p));
+    log::Get("cloud")->info("provider ready scope={} credentials={}", scope,
+                            secret_creds ? "secret " + r.spec.credentials_secret_ref->name
+                                         : std::string("environment"));
     return raw;
   }
 
@@ -177,6 +246,7 @@ class DaemonProviderFactory final : public controller::ProviderFactory {
   metrics::Metrics& metrics_;
   Clock& clock_;
   Random& random_;
+  const SecretResolver secrets_;
   std::mutex mu_;
   std::map<std::string, std::unique_ptr<cloud::CloudProvider>> providers_;
 };
@@ -245,29 +315,75 @@ int RunDaemon(const RunConfig& config) {
   auto registry = std::make_shared<prometheus::Registry>();
   metrics::Metrics metrics(*registry, REBOOTD_VERSION);
 
-  store::RequestCache cache;
-  auto status_store = store::FileStatusStore::Open(config.state_dir);
-  if (!status_store) {
-    log->error("cannot use --state-dir {}: {}", config.state_dir, status_store.error().message);
-    return 2;
+  // This process's name in the leader Lease and in Events: HOSTNAME_UUID.
+  std::string identity;
+  {
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') {
+      std::snprintf(host, sizeof host, "rebootd");
+    }
+    identity = kube::MakeIdentity(host, random.Uuid4());
   }
 
+  store::RequestCache cache;
+  const bool kube_mode = config.source == "kubernetes";
+  std::unique_ptr<store::StatusStore> status_store;
+  std::unique_ptr<source::Source> source;
   std::unique_ptr<controller::Controller> ctl;
   std::mutex ctl_mu;
-  source::FileSourceOptions so;
-  so.paths = config.manifests;
-  so.on_error = [](const api::FieldError& e) {
-    log::Get("source")->error("invalid manifest: {}", e.ToString());
+  source::Notify notify = [&](const std::string& key) {
+    std::lock_guard lock(ctl_mu);
+    if (ctl) ctl->Enqueue(key);
   };
-  source::FileSource file_source(
-      so, cache,
-      [&](const std::string& key) {
-        std::lock_guard lock(ctl_mu);
-        if (ctl) ctl->Enqueue(key);
-      },
-      clock);
-  if (auto s = file_source.Start(); !s) {
-    log->error("cannot read manifests: {}", s.error().message);
+
+  // Kubernetes mode: the API server holds desired requests, their status (run records), the
+  // leader Lease, Events and Secrets.
+  std::unique_ptr<http::CpprestTransport> kube_transport;
+  std::unique_ptr<kube::Client> kube_client;
+  std::unique_ptr<kube::EventRecorder> kube_events;
+  std::unique_ptr<kube::KubeEventRecorder> kube_recorder;
+  std::unique_ptr<kube::SecretCredentials> kube_secrets;
+  std::string kube_namespace_default = "default";
+  if (kube_mode) {
+    auto kc = kube::ResolveConfig(config.kubeconfig, cloud::ProcessGetenv());
+    if (!kc) {
+      log->error("kubernetes configuration: {}", kc.error().message);
+      return 2;
+    }
+    log->info("kubernetes {}", kc->Describe());
+    if (!kc->namespace_.empty()) kube_namespace_default = kc->namespace_;
+    kube_transport = std::make_unique<http::CpprestTransport>(kube::TransportOptionsFor(*kc));
+    kube_client = std::make_unique<kube::Client>(*kc, *kube_transport, clock);
+    kube::KubeStatusStoreOptions sso;
+    sso.namespace_ = config.namespace_;
+    status_store = std::make_unique<kube::KubeStatusStore>(sso, *kube_client);
+    kube::KubeSourceOptions ko;
+    ko.namespace_ = config.namespace_;
+    ko.on_problem = [](const std::string& m) { log::Get("kube")->warn("{}", m); };
+    source = std::make_unique<kube::KubeSource>(ko, *kube_client, cache, notify, clock, random);
+    kube::EventOptions eo;
+    eo.host = identity;
+    eo.on_problem = [](const std::string& m) { log::Get("kube")->debug("{}", m); };
+    kube_events = std::make_unique<kube::EventRecorder>(eo, *kube_client, clock, random);
+    kube_recorder = std::make_unique<kube::KubeEventRecorder>(*kube_events, clock);
+    kube_secrets = std::make_unique<kube::SecretCredentials>(*kube_client);
+  } else {
+    auto fs = store::FileStatusStore::Open(config.state_dir);
+    if (!fs) {
+      log->error("cannot use --state-dir {}: {}", config.state_dir, fs.error().message);
+      return 2;
+    }
+    status_store = std::move(*fs);
+    source::FileSourceOptions so;
+    so.paths = config.manifests;
+    so.on_error = [](const api::FieldError& e) {
+      log::Get("source")->error("invalid manifest: {}", e.ToString());
+    };
+    source = std::make_unique<source::FileSource>(so, cache, notify, clock);
+  }
+  if (auto s = source->Start(); !s) {
+    log->error("{}: {}", kube_mode ? "cannot list RebootRequests" : "cannot read manifests",
+               s.error().message);
     return 2;
   }
 
@@ -317,18 +433,63 @@ int RunDaemon(const RunConfig& config) {
   http::CpprestTransportOptions to;
   to.ca_bundle_file = config.ca_bundle;
   http::CpprestTransport transport(to);
-  DaemonProviderFactory providers(config, endpoints, transport, limiter, metrics, clock, random);
-  DaemonRecorder recorder(metrics, clock);
+  SecretResolver secret_resolver;
+  if (kube_secrets) {
+    secret_resolver = [&](const api::RebootRequest& r) -> Result<cloud::Credentials> {
+      return kube_secrets->Read(r.spec.provider, r.metadata.namespace_,
+                                r.spec.credentials_secret_ref->name);
+    };
+  }
+  DaemonProviderFactory providers(config, endpoints, transport, limiter, metrics, clock, random,
+                                  secret_resolver);
+  DaemonRecorder daemon_recorder(metrics, clock);
+  std::unique_ptr<TeeRecorder> tee;
+  if (kube_recorder) tee = std::make_unique<TeeRecorder>(daemon_recorder, *kube_recorder);
+  controller::Recorder& recorder = tee ? static_cast<controller::Recorder&>(*tee) : daemon_recorder;
+  if (kube_events) kube_events->Start();
 
   controller::ControllerOptions co;
   co.poller.interval = config.poll_interval;
-  {
+  // Builds and initialises the controller; in Kubernetes mode with --leader-elect only once this
+  // process leads. Returns false on a fatal error (logged).
+  auto start_controller = [&]() -> bool {
+    auto c = std::make_unique<controller::Controller>(co, cache, *status_store, providers, recorder,
+                                                      clock, random);
+    if (auto s = c->Init(); !s) {
+      log->error("cannot load run records from {}: {}",
+                 kube_mode ? std::string("the cluster") : config.state_dir, s.error().message);
+      return false;
+    }
     std::lock_guard lock(ctl_mu);
-    ctl = std::make_unique<controller::Controller>(co, cache, **status_store, providers, recorder,
-                                                   clock, random);
-  }
-  if (auto s = ctl->Init(); !s) {
-    log->error("cannot load run records from {}: {}", config.state_dir, s.error().message);
+    ctl = std::move(c);
+    return true;
+  };
+
+  // Leader election (Kubernetes mode): the elector runs on its own thread; the main loop starts
+  // the controller when this process leads and exits when the lease is lost (the Deployment
+  // restarts it as a fresh candidate; this is what controller-runtime does).
+  std::unique_ptr<kube::Client> lease_client;
+  std::unique_ptr<kube::LeaderElector> elector;
+  std::atomic<int> leadership{config.leader_elect ? 0 : 1};  // 0 standby, 1 leading, 2 lost
+  if (config.leader_elect) {
+    kube::LeaderElectionOptions lo;
+    lo.namespace_ = config.leader_election_namespace.empty() ? kube_namespace_default
+                                                             : config.leader_election_namespace;
+    lo.identity = identity;
+    lo.on_change = [&](bool leading) {
+      if (leading) {
+        leadership = 1;
+      } else if (leadership == 1) {
+        leadership = 2;
+      }
+    };
+    lo.on_problem = [](const std::string& m) { log::Get("kube")->debug("leader election: {}", m); };
+    // Lease calls get a short timeout: a hung call must not outlast the renew deadline.
+    lease_client = std::make_unique<kube::Client>(kube_client->config(), *kube_transport, clock,
+                                                  std::chrono::seconds(4));
+    elector = std::make_unique<kube::LeaderElector>(lo, *lease_client, clock);
+    log->info("leader election lease={}/{} identity={}", lo.namespace_, lo.name, lo.identity);
+  } else if (!start_controller()) {
     return 2;
   }
 
@@ -344,21 +505,26 @@ int RunDaemon(const RunConfig& config) {
   metrics::HealthOptions ho;
   ho.bind_address = config.health_probe_bind_address;
   ho.live = [&] { return alive.load(); };
+  // Ready once the source has synced; a standby replica (not leading) is ready too.
   ho.ready = [&] { return cache.Synced(); };
+  ho.not_ready_reason = [] { return std::string("source not synced yet"); };
   if (auto h = metrics::HealthServer::Start(ho); !h) {
     log->error("health probes: {}", h.error().message);
     return 2;
   } else {
     health = std::move(*h);
   }
-  metrics.SetLeader(true);
+  metrics.SetLeader(!config.leader_elect);
   log->info("rebootd {} running manifests={} state-dir={} metrics={} health={}", REBOOTD_VERSION,
             config.manifests.size(), config.state_dir,
             metrics_server ? std::to_string(metrics_server->Port()) : "off",
             health ? std::to_string(health->Port()) : "off");
 
   std::stop_source stop;
-  std::jthread loop([&] { ctl->Run(stop.get_token()); });
+  std::jthread loop;
+  if (ctl) loop = std::jthread([&] { ctl->Run(stop.get_token()); });
+  std::jthread election;
+  if (elector) election = std::jthread([&](std::stop_token st) { elector->Run(st); });
 
   int exit_code = 0;
   SteadyTime next_progress = clock.SteadyNow() + config.progress_interval;
@@ -371,6 +537,23 @@ int RunDaemon(const RunConfig& config) {
       log->info("received {}; stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
       break;
     }
+    if (elector) {
+      if (leadership == 1 && !ctl) {
+        log->info("became the leader identity={}; starting the controller", identity);
+        metrics.SetLeader(true);
+        if (!start_controller()) {
+          exit_code = 2;
+          break;
+        }
+        loop = std::jthread([&] { ctl->Run(stop.get_token()); });
+      } else if (leadership == 2) {
+        log->error("leader lease lost identity={}; stopping so no two replicas act", identity);
+        metrics.SetLeader(false);
+        exit_code = 1;
+        break;
+      }
+    }
+    if (!ctl) continue;
     auto progress = ctl->Progress();
     // Gauges from the current state of every run.
     std::map<std::pair<std::string, std::string>, double> by_state;
@@ -433,9 +616,16 @@ int RunDaemon(const RunConfig& config) {
       _exit(exit_code);
     }
   });
-  file_source.Stop();
+  source->Stop();
   stop.request_stop();
-  loop.join();
+  if (loop.joinable()) loop.join();
+  // Release the lease only after the controller stopped acting.
+  if (election.joinable()) {
+    election.request_stop();
+    election.join();
+  }
+  metrics.SetLeader(false);
+  if (kube_events) kube_events->Stop();
   alive = false;
   if (simulator) simulator->Stop();
   watchdog.request_stop();

@@ -205,9 +205,10 @@ Result<RunConfig> ParseRunConfig(const std::vector<std::string>& args) {
     return MakeError(ErrorCode::kInvalidArgument,
                      "--source must be file or kubernetes, got \"" + c.source + "\"");
   }
-  if (c.source == "kubernetes") {
+  if (c.source == "kubernetes" && !c.manifests.empty()) {
     return MakeError(ErrorCode::kInvalidArgument,
-                     "--source kubernetes is not available in this build yet");
+                     "--manifests is for --source file; with --source kubernetes the requests "
+                     "are RebootRequest objects in the cluster");
   }
   if (c.source == "file" && c.manifests.empty()) {
     return MakeError(ErrorCode::kInvalidArgument,
@@ -215,6 +216,10 @@ Result<RunConfig> ParseRunConfig(const std::vector<std::string>& args) {
   }
   c.kubeconfig = f.Get("kubeconfig");
   c.namespace_ = f.Get("namespace");
+  if (c.source != "kubernetes" && (f.Has("kubeconfig") || f.Has("namespace"))) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "--kubeconfig and --namespace need --source kubernetes");
+  }
   c.tencent_endpoint = f.Get("tencent-endpoint");
   c.aliyun_endpoint = f.Get("aliyun-endpoint");
   c.aliyun_signature = f.Get("aliyun-signature", c.aliyun_signature);
@@ -238,8 +243,9 @@ Result<RunConfig> ParseRunConfig(const std::vector<std::string>& args) {
   c.health_probe_bind_address = f.Get("health-probe-bind-address", c.health_probe_bind_address);
   c.leader_elect = f.GetBool("leader-elect");
   c.leader_election_namespace = f.Get("leader-election-namespace");
-  if (c.leader_elect && c.source != "kubernetes") {
-    return MakeError(ErrorCode::kInvalidArgument, "--leader-elect needs --source kubernetes");
+  if ((c.leader_elect || !c.leader_election_namespace.empty()) && c.source != "kubernetes") {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "--leader-elect and --leader-election-namespace need --source kubernetes");
   }
   c.log_format = f.Get("log-format", c.log_format);
   c.log_level = f.Get("log-level", c.log_level);
