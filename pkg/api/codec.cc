@@ -525,9 +525,8 @@ json::Value InstanceToJson(const InstanceStatus& i, int level) {
     }
     return o;
   }
-  const bool full = level == 0;
-  if (full && !i.reason.empty()) o.Set("reason", i.reason);
-  if (full && !i.message.empty()) o.Set("message", i.message);
+  if (!i.reason.empty()) o.Set("reason", i.reason);
+  if (level == 0 && !i.message.empty()) o.Set("message", i.message);
   if (!i.request_id.empty()) o.Set("requestId", i.request_id);
   o.Set("attempts", i.attempts);
   if (i.requested_at) o.Set("requestedAt", FormatRfc3339(*i.requested_at));

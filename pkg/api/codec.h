@@ -57,9 +57,9 @@ json::Value ToJson(const RebootRequest& request, bool include_status = true);
 // about 3 MB). Over the limit, per-instance entries are written compactly, in two steps, still
 // one entry per instance:
 //   1. finished instances keep id, state, reason and completedAt; messages are cut to 80 chars;
-//   2. finished instances keep id and state (and reason when Failed); in-flight ones keep only
-//      what crash safety needs (state, requestedAt, acceptedAt, attempts, escalated,
-//      seenTransitional, requestId).
+//   2. finished instances keep id and state (and reason when Failed); in-flight ones lose only
+//      their message (crash safety needs requestedAt, acceptedAt, attempts, escalated,
+//      seenTransitional; requestId and reason are kept for people).
 // The summary, phase and conditions are always complete. The result may still exceed
 // `max_bytes` (e.g. 10,000 instances all in flight); the store reports that as an error.
 json::Value StatusToJson(const RebootRequestStatus& status, size_t max_bytes = 0);
