@@ -572,6 +572,11 @@ int RunDaemon(const RunConfig& config) {
       by_state[{prov, "Failed"}] += p.summary.failed;
       by_phase[std::string(api::PhaseName(p.phase))] += 1;
     }
+    std::map<std::string, double> past_deadline = {{"tencent", 0}, {"aliyun", 0}};
+    for (const auto& p : progress) {
+      past_deadline[std::string(cloud::ProviderName(p.provider))] += p.past_deadline;
+    }
+    for (const auto& [k, v] : past_deadline) metrics.SetPastDeadline(k, v);
     for (const auto& [k, v] : by_state) metrics.SetInstances(k.first, k.second, v);
     for (const auto& [k, v] : by_phase) metrics.SetRequests(k, v);
     metrics.SetWorkqueueDepth(static_cast<double>(ctl->QueueDepth()));

@@ -554,8 +554,9 @@ void Controller::Decide(RunState& run, Workers* workers) {
     s.reason = "RebootRequested";
     s.message.clear();
     intents.push_back(i);
-    work.push_back(RebootWork{run.req().Key(), s.id, ToCloudMode(spec.mode),
-                              aliyun && spec.mode == api::Mode::kHard, false});
+    // An escalation that was not sent (kNotSent) goes out again as the forced call it was.
+    const bool force = aliyun && (spec.mode == api::Mode::kHard || s.escalated);
+    work.push_back(RebootWork{run.req().Key(), s.id, ToCloudMode(spec.mode), force, false});
   }
   if (!intents.empty()) {
     run.dirty = true;
@@ -612,13 +613,25 @@ void Controller::UpdatePhase(RunState& run) {
 }
 
 std::vector<RequestProgress> Controller::Progress() const {
+  const SystemTime now = clock_.Now();
   std::lock_guard lock(mu_);
   std::vector<RequestProgress> out;
   for (const auto& [key, run] : runs_) {
     const auto& st = *run->record.request.status;
-    out.push_back(RequestProgress{key, run->record.request.spec.provider, st.phase,
-                                  api::Summarize(st.instances), st.started_at, st.completed_at,
-                                  run->desired});
+    RequestProgress p{key,           run->record.request.spec.provider,
+                      st.phase,      api::Summarize(st.instances),
+                      st.started_at, st.completed_at,
+                      run->desired};
+    if (st.started_at &&
+        (st.phase == api::Phase::kInProgress || st.phase == api::Phase::kPending)) {
+      const int64_t timeout = run->record.request.spec.timeout_seconds;
+      for (const auto& s : st.instances) {
+        if (!api::IsFinished(s.state) && now > DeadlineOf(s, *st.started_at, timeout)) {
+          ++p.past_deadline;
+        }
+      }
+    }
+    out.push_back(std::move(p));
   }
   return out;
 }

@@ -79,7 +79,8 @@ struct RequestProgress {
   api::Summary summary;
   std::optional<SystemTime> started_at;
   std::optional<SystemTime> completed_at;
-  bool desired = true;  // still present in the source
+  bool desired = true;    // still present in the source
+  int past_deadline = 0;  // unfinished instances whose deadline (DeadlineOf) has passed
 };
 
 class Controller {

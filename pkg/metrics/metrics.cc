@@ -92,6 +92,10 @@ struct Metrics::Impl {
       : instances(Register(prometheus::BuildGauge(), registry, kInstances,
                            "Instances of known reboot requests, by provider and state."),
                   {"provider", "state"}),
+        past_deadline(
+            Register(prometheus::BuildGauge(), registry, kPastDeadline,
+                     "Unfinished instances whose per-instance deadline has passed, by provider."),
+            {"provider"}),
         requests(Register(prometheus::BuildGauge(), registry, kRebootRequests,
                           "Known reboot requests, by phase."),
                  {"phase"}),
@@ -134,6 +138,7 @@ struct Metrics::Impl {
                    {"version"}) {}
 
   Series<Gauge> instances;
+  Series<Gauge> past_deadline;
   Series<Gauge> requests;
   Series<Counter> reboots;
   Series<Histogram> reboot_duration;
@@ -160,6 +165,13 @@ Metrics::~Metrics() = default;
 void Metrics::SetInstances(std::string_view provider, std::string_view state, double n) {
   try {
     impl_->instances.Get({provider, state}).Set(n);
+  } catch (...) {
+  }
+}
+
+void Metrics::SetPastDeadline(std::string_view provider, double n) {
+  try {
+    impl_->past_deadline.Get({provider}).Set(n);
   } catch (...) {
   }
 }

@@ -31,6 +31,10 @@ inline constexpr std::string_view kLeader = "rebootd_leader";
 inline constexpr std::string_view kBuildInfo = "rebootd_build_info";
 // Extra: attempts answered with a throttling code (RequestLimitExceeded*, Throttling*).
 inline constexpr std::string_view kThrottled = "rebootd_throttled_total";
+// Extra: unfinished instances whose deadline (timeoutSeconds after the reboot was accepted, or
+// requested, or the run started) has passed. The controller fails such instances with Timeout at
+// its next look, so anything but a brief non-zero value means the controller is stuck.
+inline constexpr std::string_view kPastDeadline = "rebootd_instances_past_deadline";
 
 // True for the vendor codes that mean "throttled" (RequestLimitExceeded*, Throttling*).
 bool IsThrottlingCode(std::string_view code);
@@ -51,6 +55,8 @@ class Metrics {
   // rebootd_instances{provider,state} = n. state: Pending, Requesting, Rebooting, Succeeded,
   // Failed (api::InstanceState names). The caller sets every state it tracks, zeros included.
   void SetInstances(std::string_view provider, std::string_view state, double n);
+  // rebootd_instances_past_deadline{provider} = n (see kPastDeadline).
+  void SetPastDeadline(std::string_view provider, double n);
   // rebootd_reboot_requests{phase} = n. phase: Pending, InProgress, Succeeded, Failed.
   void SetRequests(std::string_view phase, double n);
   // rebootd_instance_reboots_total{provider,result=succeeded|failed} += 1, once per instance

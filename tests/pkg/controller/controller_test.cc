@@ -388,6 +388,32 @@ TEST_F(ControllerTest, InstanceThatNeverComesBackTimesOut) {
   EXPECT_EQ(provider_->RebootsOf("ein-eeeeeee1"), 1);
 }
 
+// rebootd_instances_past_deadline comes from Progress(): non-zero only while an instance is past
+// its deadline and the controller has not looked at it yet (a stuck controller keeps it up).
+TEST_F(ControllerTest, ProgressCountsInstancesPastTheirDeadlineUntilTheyTimeOut) {
+  cloud::fake::FakeOptions fo;
+  fo.reboot_duration = 1000s;
+  provider_ = std::make_unique<FakeProvider>(fo, clock_);
+  factory_ = std::make_unique<SingleProviderFactory>(provider_.get());
+  provider_->AddInstance("ein-eeeeeee1");
+  provider_->AddInstance("ein-eeeeeee2");
+  cache_.MarkSynced();
+  StartController();
+  auto req = MakeRequest("slow", cloud::Provider::kTencent, {"ein-eeeeeee1", "ein-eeeeeee2"});
+  req.spec.timeout_seconds = 30;
+  Add(req);
+  EXPECT_FALSE(Drive(5s));
+  auto progress = controller_->Progress();
+  ASSERT_EQ(progress.size(), 1u);
+  EXPECT_EQ(progress[0].summary.rebooting, 2);
+  EXPECT_EQ(progress[0].past_deadline, 0);
+  clock_.Advance(40s);  // nobody reconciles: a stuck controller
+  EXPECT_EQ(controller_->Progress()[0].past_deadline, 2);
+  ASSERT_TRUE(Drive(10s));
+  EXPECT_EQ(controller_->Progress()[0].past_deadline, 0);
+  EXPECT_EQ(StatusOf("ops/slow").instances[1].reason, "Timeout");
+}
+
 TEST_F(ControllerTest, NoCallIsMadeWhenTheIntentCannotBeWritten) {
   provider_->AddInstance("ein-fffffff1");
   cache_.MarkSynced();
