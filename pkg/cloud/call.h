@@ -134,4 +134,43 @@ class Redactor {
   std::vector<std::string> values_;
 };
 
+// Reports one HTTP attempt of a cloud client: the observer sees `record` exactly once, through
+// Finish() or Fail(), and every error that leaves through Fail() has the redactor's values taken
+// out of all its text (message, vendor code, request ID) and of the record's code.
+class AttemptReporter {
+ public:
+  // All three must outlive the reporter.
+  AttemptReporter(CallRecord& record, const CallObserver& observer, const Redactor& redactor)
+      : record_(record), observer_(observer), redactor_(redactor) {}
+
+  void Finish(std::string code) {
+    record_.code = std::move(code);
+    if (observer_) observer_(record_);
+  }
+
+  Error Fail(Error error, std::string code) {
+    error.message = redactor_.Apply(std::move(error.message));
+    error.provider_code = redactor_.Apply(std::move(error.provider_code));
+    error.provider_request_id = redactor_.Apply(std::move(error.provider_request_id));
+    Finish(redactor_.Apply(std::move(code)));
+    return error;
+  }
+
+  // A Transport::Send failure: "<prefix>request failed: ...", no HTTP status, and a timeout of a
+  // non-idempotent call is ambiguous (it may have been carried out).
+  Error FailTransport(std::string_view prefix, Error error, bool idempotent) {
+    error.message = std::string(prefix) + "request failed: " +
+                    BodySnippet(redactor_.Apply(std::move(error.message)), 300);
+    error.http_status = 0;
+    if (!idempotent && error.code == ErrorCode::kDeadlineExceeded) error.ambiguous = true;
+    std::string code = TransportCallCode(error);
+    return Fail(std::move(error), std::move(code));
+  }
+
+ private:
+  CallRecord& record_;
+  const CallObserver& observer_;
+  const Redactor& redactor_;
+};
+
 }  // namespace rebootd::cloud

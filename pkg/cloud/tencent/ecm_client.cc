@@ -170,27 +170,14 @@ Result<EcmClient::Answer> EcmClient::Attempt(std::string_view action, const std:
   Result<http::Response> response = transport_.Send(request);
   record.latency = clock_.SteadyNow() - sent_at;
 
-  auto finish = [&](std::string code) {
-    record.code = std::move(code);
-    if (options_.observer) options_.observer(record);
-  };
+  AttemptReporter report(record, options_.observer, redactor);
+  auto finish = [&](std::string code) { report.Finish(std::move(code)); };
   // Every error leaves through here: a last pass that keeps secrets out of all its text.
   auto fail = [&](Error error, std::string code) -> Result<Answer> {
-    error.message = redactor.Apply(std::move(error.message));
-    error.provider_code = redactor.Apply(std::move(error.provider_code));
-    error.provider_request_id = redactor.Apply(std::move(error.provider_request_id));
-    finish(redactor.Apply(std::move(code)));
-    return tl::unexpected(std::move(error));
+    return tl::unexpected(report.Fail(std::move(error), std::move(code)));
   };
-
   if (!response) {
-    Error error = response.error();
-    error.message =
-        Prefix(action) + "request failed: " + BodySnippet(redactor.Apply(error.message), 300);
-    error.http_status = 0;
-    if (!idempotent && error.code == ErrorCode::kDeadlineExceeded) error.ambiguous = true;
-    std::string code = TransportCallCode(error);
-    return fail(std::move(error), std::move(code));
+    return tl::unexpected(report.FailTransport(Prefix(action), response.error(), idempotent));
   }
 
   const int status = response->status;
