@@ -68,6 +68,17 @@ Next ApplyOutcome(cloud::Provider /*provider*/, const RebootOutcome& o, api::Ins
       Finish(s, InstanceState::kFailed, ReasonFor(o.error), o.error.message, o.at);
       return Next::kFinished;
     case K::kWrongState:
+      if (o.force && s.escalated) {
+        // The SoftFirst escalation was refused (e.g. the instance is Starting or Stopped by
+        // now). The soft reboot before it stands: wait for it to finish until the deadline and
+        // never send a third call (DESIGN.md §4). Evidence counts from the escalation intent.
+        s.state = InstanceState::kRebooting;
+        s.accepted_at = s.requested_at;
+        s.reason = "EscalationRefused";
+        s.message = o.error.message;
+        rt.resolving = false;
+        return Next::kWatch;
+      }
       // Nothing happened; find out what state the instance is in before trying again.
       s.state = InstanceState::kPending;
       s.reason = ReasonFor(o.error);

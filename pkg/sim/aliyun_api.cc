@@ -102,17 +102,33 @@ ActionResult Engine::AliyunRebootInstance(const cloud::aliyun::Params& params, S
                 "The specified operation is denied as your instance is locked for security "
                 "reasons.");
   }
-  if (AliyunStatusOf(*instance, now) != "Running") {
+  const std::string status = AliyunStatusOf(*instance, now);
+  // ForceStop=true on a Stopping instance (a soft stop the OS ignores, or one still under way)
+  // is accepted and cuts the stop short. The documentation only says "you can only restart
+  // Running instances" and lists 403 IncorrectInstanceStatus (cloud-apis.md §1.6, reference/);
+  // what real ECS answers to a forced restart while Stopping is UNCONFIRMED. The simulator
+  // accepts it because that is what rebootd's SoftFirst escalation (DESIGN.md §3) relies on; if
+  // real ECS refuses, the escalation would need StopInstance(ForceStop=true) + StartInstance.
+  const bool force_stopping = *force && status == "Stopping";
+  if (status != "Running" && !force_stopping) {
     return Fail(403, "IncorrectInstanceStatus",
                 "The current status of the resource does not support this operation.");
   }
   if (*dry_run) {
     return Fail(400, "DryRunOperation", "Request validation has been passed with DryRun flag set.");
   }
-  model_.StartAliyunReboot(*instance, now, wall, DrawRebootDuration());
   ActionResult result;
   result.effect = true;
   result.batch_size = 1;
+  if (force_stopping) {
+    model_.ForceAliyunReboot(*instance, now, wall, DrawRebootDuration());
+  } else if (!*force && faults_.DrawEffect(FaultKind::kSoftStuck, kAliyunProvider, "RebootInstance",
+                                           *id, random_)) {
+    model_.StartStuckAliyunReboot(*instance, now);
+    result.soft_stuck = true;
+  } else {
+    model_.StartAliyunReboot(*instance, now, wall, DrawRebootDuration());
+  }
   return result;
 }
 

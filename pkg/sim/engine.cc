@@ -10,6 +10,7 @@ namespace rebootd::sim {
 namespace {
 
 constexpr size_t kMaxNonces = 1 << 20;
+constexpr size_t kMaxLoggedRebootCalls = 1 << 20;
 
 bool StartsWith(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
@@ -170,8 +171,39 @@ json::Value ProviderReportJson(const ProviderReport& report) {
   json::Value twice = json::Value::MakeArray();
   for (const auto& id : report.rebooted_more_than_once) twice.PushBack(json::Value(id));
   out.Set("instances_rebooted_more_than_once", std::move(twice));
+  json::Value calls = json::Value::MakeObject();
+  for (const auto& [id, list] : report.reboot_calls) {
+    json::Value items = json::Value::MakeArray();
+    for (const auto& call : list) {
+      json::Value item = json::Value::MakeObject();
+      item.Set("force_stop", json::Value(call.force_stop));
+      item.Set("dry_run", json::Value(call.dry_run));
+      item.Set("code", json::Value(call.code));
+      items.PushBack(std::move(item));
+    }
+    calls.Set(id, std::move(items));
+  }
+  out.Set("reboot_calls", std::move(calls));
   return out;
 }
+
+bool IsTrue(const cloud::aliyun::Params& params, const std::string& name) {
+  auto it = params.find(name);
+  return it != params.end() && LowerCopy(it->second) == "true";
+}
+
+// Completes a logged RebootInstance call with the final answer code when the handler returns.
+// Declared after the engine lock, so it runs while the lock is still held.
+struct RebootCallLogGuard {
+  AliyunRebootCall* call = nullptr;
+  const CallRecord* record = nullptr;
+  RebootCallLogGuard() = default;
+  RebootCallLogGuard(const RebootCallLogGuard&) = delete;
+  RebootCallLogGuard& operator=(const RebootCallLogGuard&) = delete;
+  ~RebootCallLogGuard() {
+    if (call != nullptr) call->code = record->code;
+  }
+};
 
 }  // namespace
 
@@ -556,6 +588,15 @@ http::ServerResponse Engine::HandleAliyun(const http::ServerRequest& request, bo
     return fail(ApiError{403, "InvalidAction",
                          "Specified action is not valid: " + action + " is not simulated.", false});
   }
+  RebootCallLogGuard logged;
+  if (action == "RebootInstance" && logged_reboot_calls_ < kMaxLoggedRebootCalls) {
+    auto id = params.find("InstanceId");
+    auto& calls = aliyun_reboot_calls_[id == params.end() ? std::string() : id->second];
+    calls.push_back(AliyunRebootCall{IsTrue(params, "ForceStop"), IsTrue(params, "DryRun"), ""});
+    ++logged_reboot_calls_;
+    logged.call = &calls.back();
+    logged.record = record;
+  }
   if (Throttle(stats, arrived)) {
     ++stats.report.throttled;
     return fail(
@@ -588,6 +629,11 @@ http::ServerResponse Engine::HandleAliyun(const http::ServerRequest& request, bo
   ActionResult result;
   if (action == "RebootInstance") {
     result = AliyunRebootInstance(params, now, wall);
+    if (result.soft_stuck) {
+      ++stats.report.faults[std::string(FaultKindName(FaultKind::kSoftStuck))];
+      record->fault +=
+          (record->fault.empty() ? "" : ",") + std::string(FaultKindName(FaultKind::kSoftStuck));
+    }
   } else if (action == "DescribeInstanceStatus") {
     result = AliyunDescribeInstanceStatus(params, now);
   } else {
@@ -638,6 +684,7 @@ Report Engine::BuildReport() const {
     report.aliyun.total_reboots += instance.reboots;
     if (instance.reboots > 1) report.aliyun.rebooted_more_than_once.push_back(instance.id);
   }
+  report.aliyun.reboot_calls = aliyun_reboot_calls_;
   return report;
 }
 
@@ -695,6 +742,8 @@ void Engine::ResetReport() {
     ActionState& state = stats_[key.substr(0, dot)][key.substr(dot + 1)];
     state.report.rate_limit = rate_limits_.at(key);
   }
+  aliyun_reboot_calls_.clear();
+  logged_reboot_calls_ = 0;
   model_.ResetRebootCounts();
 }
 

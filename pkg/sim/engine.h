@@ -37,8 +37,9 @@ bool IsKnownAction(std::string_view provider, std::string_view action);
 struct ActionResult {
   std::optional<ApiError> error;
   json::Value body = json::Value::MakeObject();
-  bool effect = false;  // instances started rebooting
-  int batch_size = 0;   // instances rebooted by this call
+  bool effect = false;      // instances started rebooting (or a stuck stop was forced)
+  int batch_size = 0;       // instances rebooted by this call
+  bool soft_stuck = false;  // the soft-stuck fault applied to this call
 };
 
 // Rate-window bookkeeping over ascending steady times. Calls are stamped when they arrive, before
@@ -116,6 +117,10 @@ class Engine {
   NonceCache nonces_;                                                // guarded by mu_
   FaultInjector faults_;                                             // guarded by mu_
   std::map<std::string, std::map<std::string, ActionState>> stats_;  // guarded by mu_
+  // Aliyun RebootInstance calls per InstanceId as sent, in arrival order; at most
+  // kMaxLoggedRebootCalls in all (then no more are logged). Guarded by mu_.
+  std::map<std::string, std::vector<AliyunRebootCall>> aliyun_reboot_calls_;
+  size_t logged_reboot_calls_ = 0;  // guarded by mu_
 };
 
 }  // namespace rebootd::sim

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "pkg/sim/faults.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -10,7 +11,7 @@
 namespace rebootd::sim {
 namespace {
 
-constexpr std::array<std::pair<FaultKind, std::string_view>, 8> kKinds = {{
+constexpr std::array<std::pair<FaultKind, std::string_view>, 9> kKinds = {{
     {FaultKind::kErrorBefore, "error-before"},
     {FaultKind::kErrorAfter, "error-after"},
     {FaultKind::kUnavailable, "unavailable"},
@@ -19,6 +20,7 @@ constexpr std::array<std::pair<FaultKind, std::string_view>, 8> kKinds = {{
     {FaultKind::kResetAfter, "reset-after"},
     {FaultKind::kHang, "hang"},
     {FaultKind::kHangAfter, "hang-after"},
+    {FaultKind::kSoftStuck, "soft-stuck"},
 }};
 
 std::string KindList() {
@@ -59,6 +61,14 @@ Status CheckAction(std::string_view action, std::string_view context) {
   return OkStatus();
 }
 
+Status CheckInstances(const FaultRule& rule, std::string_view context) {
+  if (!rule.instances.empty() && rule.kind != FaultKind::kSoftStuck) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     std::string(context) + ": an instance list is only supported for soft-stuck");
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 std::string_view FaultKindName(FaultKind kind) {
@@ -80,15 +90,32 @@ bool IsAfterEffect(FaultKind kind) {
          kind == FaultKind::kHangAfter;
 }
 
+bool IsEffectFault(FaultKind kind) { return kind == FaultKind::kSoftStuck; }
+
 Result<FaultRule> ParseFaultFlag(std::string_view text) {
   std::string context = "--fault " + std::string(text);
   auto eq = text.rfind('=');
   if (eq == std::string_view::npos) {
-    return MakeError(ErrorCode::kInvalidArgument, context + ": expected KIND[:ACTION]=PROBABILITY");
+    return MakeError(ErrorCode::kInvalidArgument,
+                     context + ": expected KIND[:ACTION][@ID,...]=PROBABILITY");
   }
   std::string_view head = text.substr(0, eq);
   std::string value(text.substr(eq + 1));
   FaultRule rule;
+  if (auto at = head.find('@'); at != std::string_view::npos) {
+    std::string_view list = head.substr(at + 1);
+    head = head.substr(0, at);
+    while (true) {
+      auto comma = list.find(',');
+      std::string_view id = list.substr(0, comma);
+      if (id.empty()) {
+        return MakeError(ErrorCode::kInvalidArgument, context + ": empty instance ID after '@'");
+      }
+      rule.instances.emplace_back(id);
+      if (comma == std::string_view::npos) break;
+      list = list.substr(comma + 1);
+    }
+  }
   std::string_view kind_name = head;
   if (auto colon = head.find(':'); colon != std::string_view::npos) {
     kind_name = head.substr(0, colon);
@@ -104,6 +131,7 @@ Result<FaultRule> ParseFaultFlag(std::string_view text) {
                                                       KindList() + ")");
   }
   rule.kind = *kind;
+  REBOOTD_RETURN_IF_ERROR(CheckInstances(rule, context));
   char* end = nullptr;
   rule.probability = value.empty() ? -1 : std::strtod(value.c_str(), &end);
   if (value.empty() || end != value.c_str() + value.size()) {
@@ -129,10 +157,10 @@ Result<std::vector<FaultRule>> FaultsFromJson(const json::Value& value) {
       return MakeError(ErrorCode::kInvalidArgument, context + ": must be an object");
     }
     for (const auto& [key, v] : entry.AsObject()) {
-      if (key != "kind" && key != "action" && key != "probability") {
-        return MakeError(
-            ErrorCode::kInvalidArgument,
-            context + ": unknown field \"" + key + "\" (allowed: kind, action, probability)");
+      if (key != "kind" && key != "action" && key != "probability" && key != "instances") {
+        return MakeError(ErrorCode::kInvalidArgument,
+                         context + ": unknown field \"" + key +
+                             "\" (allowed: kind, action, probability, instances)");
       }
     }
     const json::Value* kind = entry.Find("kind");
@@ -161,6 +189,21 @@ Result<std::vector<FaultRule>> FaultsFromJson(const json::Value& value) {
     }
     rule.probability = probability->AsDouble();
     REBOOTD_RETURN_IF_ERROR(CheckProbability(rule.probability, context));
+    if (const json::Value* instances = entry.Find("instances");
+        instances != nullptr && !instances->is_null()) {
+      if (!instances->is_array()) {
+        return MakeError(ErrorCode::kInvalidArgument,
+                         context + ".instances: must be an array of instance IDs");
+      }
+      for (const auto& id : instances->AsArray()) {
+        if (!id.is_string() || id.AsString().empty()) {
+          return MakeError(ErrorCode::kInvalidArgument,
+                           context + ".instances: must be an array of instance IDs");
+        }
+        rule.instances.push_back(id.AsString());
+      }
+      REBOOTD_RETURN_IF_ERROR(CheckInstances(rule, context));
+    }
     rules.push_back(std::move(rule));
   }
   return rules;
@@ -173,6 +216,11 @@ json::Value FaultsToJson(const std::vector<FaultRule>& rules) {
     entry.Set("kind", json::Value(FaultKindName(rule.kind)));
     entry.Set("action", json::Value(rule.action));
     entry.Set("probability", json::Value(rule.probability));
+    if (!rule.instances.empty()) {
+      json::Value ids = json::Value::MakeArray();
+      for (const auto& id : rule.instances) ids.PushBack(json::Value(id));
+      entry.Set("instances", std::move(ids));
+    }
     list.PushBack(std::move(entry));
   }
   json::Value out = json::Value::MakeObject();
@@ -193,11 +241,25 @@ bool RuleMatches(const FaultRule& rule, std::string_view provider, std::string_v
 std::optional<FaultKind> FaultInjector::Draw(std::string_view provider, std::string_view action,
                                              Random& random) const {
   for (const auto& rule : rules_) {
-    if (!RuleMatches(rule, provider, action)) continue;
+    if (IsEffectFault(rule.kind) || !RuleMatches(rule, provider, action)) continue;
     if (rule.probability <= 0) continue;
     if (rule.probability >= 1 || random.Uniform01() < rule.probability) return rule.kind;
   }
   return std::nullopt;
+}
+
+bool FaultInjector::DrawEffect(FaultKind kind, std::string_view provider, std::string_view action,
+                               std::string_view instance, Random& random) const {
+  for (const auto& rule : rules_) {
+    if (rule.kind != kind || !RuleMatches(rule, provider, action)) continue;
+    if (!rule.instances.empty() &&
+        std::find(rule.instances.begin(), rule.instances.end(), instance) == rule.instances.end()) {
+      continue;
+    }
+    if (rule.probability <= 0) continue;
+    if (rule.probability >= 1 || random.Uniform01() < rule.probability) return true;
+  }
+  return false;
 }
 
 }  // namespace rebootd::sim

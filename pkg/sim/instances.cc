@@ -11,6 +11,7 @@ std::string TencentStateOf(const TencentInstance& instance, SteadyTime now) {
 }
 
 std::string AliyunStatusOf(const AliyunInstance& instance, SteadyTime now) {
+  if (instance.rebooting && instance.stuck) return "Stopping";
   if (instance.rebooting && now < instance.reboot_end) {
     // The first 20% of a reboot is the stop phase.
     auto stop_phase = (instance.reboot_end - instance.reboot_start) / 5;
@@ -65,7 +66,7 @@ void InstanceModel::Settle(SteadyTime now) {
     }
   }
   for (auto& instance : aliyun_.items()) {
-    if (!instance.rebooting) continue;
+    if (!instance.rebooting || instance.stuck) continue;
     if (now >= instance.reboot_end) {
       instance.rebooting = false;
       instance.start_time = instance.reboot_end_wall;
@@ -98,6 +99,26 @@ void InstanceModel::StartAliyunReboot(AliyunInstance& instance, SteadyTime now, 
   instance.reboot_end_wall = wall_now + std::chrono::duration_cast<SystemTime::duration>(duration);
   ++instance.reboots;
   ++rebooting_;
+  next_end_ = next_end_ ? std::min(*next_end_, instance.reboot_end) : instance.reboot_end;
+}
+
+void InstanceModel::StartStuckAliyunReboot(AliyunInstance& instance, SteadyTime now) {
+  // Not counted in rebooting_ / next_end_: nothing finishes until ForceAliyunReboot.
+  instance.rebooting = true;
+  instance.stuck = true;
+  instance.reboot_start = now;
+  ++instance.reboots;
+}
+
+void InstanceModel::ForceAliyunReboot(AliyunInstance& instance, SteadyTime now, SystemTime wall_now,
+                                      Duration duration) {
+  if (instance.stuck || !instance.rebooting) ++rebooting_;
+  instance.stuck = false;
+  instance.rebooting = true;
+  instance.reboot_start = now;
+  instance.reboot_end = now + duration;
+  instance.reboot_end_wall = wall_now + std::chrono::duration_cast<SystemTime::duration>(duration);
+  // next_end_ stays a lower bound when an earlier end moved later; Settle recomputes it.
   next_end_ = next_end_ ? std::min(*next_end_, instance.reboot_end) : instance.reboot_end;
 }
 

@@ -38,6 +38,9 @@ struct AliyunInstance {
   bool stopped = false;
   bool locked = false;  // OperationLocks: security (the instance is then Stopped)
   bool rebooting = false;
+  // A soft reboot whose stop never completes (fault soft-stuck): Stopping, with no reboot_end,
+  // until ForceAliyunReboot.
+  bool stuck = false;
   SteadyTime reboot_start{};
   SteadyTime reboot_end{};
   SystemTime reboot_end_wall;  // becomes start_time when the reboot completes
@@ -46,7 +49,7 @@ struct AliyunInstance {
 
 // "RUNNING" | "STOPPED" | "REBOOTING".
 std::string TencentStateOf(const TencentInstance& instance, SteadyTime now);
-// "Running" | "Stopped" | "Stopping" (first 20% of a reboot) | "Starting".
+// "Running" | "Stopped" | "Stopping" (first 20% of a reboot, or stuck) | "Starting".
 std::string AliyunStatusOf(const AliyunInstance& instance, SteadyTime now);
 
 template <class T>
@@ -89,6 +92,13 @@ class InstanceModel {
   void StartTencentReboot(TencentInstance& instance, SteadyTime now, Duration duration,
                           const std::string& request_id);
   void StartAliyunReboot(AliyunInstance& instance, SteadyTime now, SystemTime wall_now,
+                         Duration duration);
+  // Starts a soft reboot that hangs in Stopping (counted as a reboot; StartTime unchanged).
+  void StartStuckAliyunReboot(AliyunInstance& instance, SteadyTime now);
+  // A forced reboot of an instance that is Stopping (stuck or not): the stop is cut short and
+  // the instance restarts from now (Stopping -> Starting -> Running after `duration`). The
+  // reboot already counted stays one reboot.
+  void ForceAliyunReboot(AliyunInstance& instance, SteadyTime now, SystemTime wall_now,
                          Duration duration);
   void ResetRebootCounts();
 

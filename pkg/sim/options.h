@@ -24,7 +24,7 @@ struct CloudsimFlags {
 //   --listen ADDR (required; HOST:PORT, port 0 = any free port)   --allow-non-loopback
 //   --inventory FILE   --tencent-instances N   --aliyun-instances N   --aliyun-region R
 //   --reboot-seconds S   --reboot-jitter J   --seed N   --start-time-seconds
-//   --fault KIND[:ACTION]=P (repeatable)   --rate-limit PROVIDER.ACTION=N (repeatable)
+//   --fault KIND[:ACTION][@ID,...]=P (repeatable)   --rate-limit PROVIDER.ACTION=N (repeatable)
 //   --log-level LEVEL   -h | --help
 // kInvalidArgument with a message naming the flag for anything wrong.
 Result<CloudsimFlags> ParseCloudsimFlags(const std::vector<std::string>& args);

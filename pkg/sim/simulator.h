@@ -88,7 +88,8 @@
 //    ForceStop / DryRun not true|false                      400 InvalidParameter
 //    unknown ID, or RegionId given and different            404 InvalidInstanceId.NotFound
 //    locked for security                                    403 InstanceLockedForSecurity
-//    not Running (Stopped, Stopping, Starting)              403 IncorrectInstanceStatus
+//    not Running (Stopped, Starting; Stopping unless ForceStop=true)
+//                                                           403 IncorrectInstanceStatus
 //    DryRun=true and the call would pass                    400 DryRunOperation
 //  DescribeInstanceStatus: RegionId missing                 400 MissingParameter
 //    more than 100 InstanceId.N, PageNumber < 1, PageSize outside 1..50, bad integers
@@ -109,6 +110,14 @@
 //  throttle                     the action's throttling error; no effect
 //  reset / reset-after          connection reset (RST), before / after the effect
 //  hang / hang-after            no answer, before / after the effect
+//  soft-stuck                   Aliyun RebootInstance with ForceStop=false only (drawn only for
+//                               such calls that would start a reboot, independently of the kinds
+//                               above): the call is accepted as usual but the instance stays
+//                               Stopping (StartTime unchanged) until a ForceStop=true call
+//                               arrives for it, which then reboots it normally. Models an OS that
+//                               ignores the ACPI shutdown (what SoftFirst escalation is for).
+//                               A rule may name instances ("soft-stuck:RebootInstance@i-a,i-b=1";
+//                               JSON "instances") to apply only to them.
 // "-after" kinds replace whatever answer the call produced (also a business error).
 //
 // ---- State machines (lazy, from Clock::SteadyNow(); no timers) ----
@@ -117,7 +126,8 @@
 //  Aliyun: Running --RebootInstance--> Stopping (first 20% of the duration) --> Starting -->
 //    Running; StartTime becomes the wall time the instance runs again. StartTime is formatted
 //    like the real API, "YYYY-MM-DDThh:mmZ" (minute precision), unless
-//    SimOptions::start_time_with_seconds.
+//    SimOptions::start_time_with_seconds. ForceStop=true while Stopping (stuck or not) restarts
+//    the reboot from that moment (still one reboot).
 //  Duration: reboot_seconds x uniform[1 - jitter, 1 + jitter], from the seeded Random.
 #pragma once
 
@@ -192,12 +202,25 @@ struct ActionReport {
   std::map<std::string, int64_t> faults;   // injected faults, by kind name
   int64_t max_calls_in_any_1s_window = 0;  // over the arrival times of all calls
   int rate_limit = 0;                      // configured limit (0 = none)
-  int64_t effects = 0;  // reboot calls that took effect (instances started rebooting)
+  // Reboot calls that took effect (instances started rebooting, or a stuck stop was forced).
+  int64_t effects = 0;
   std::map<int, int64_t> batch_sizes;  // Tencent RebootInstances: IDs per effective call -> calls
+};
+
+// One Aliyun RebootInstance call for one InstanceId (calls that passed authentication and the
+// version/action checks, throttled ones included).
+struct AliyunRebootCall {
+  bool force_stop = false;  // ForceStop=true (any case)
+  bool dry_run = false;     // DryRun=true (any case)
+  std::string code;         // "OK", the error code answered, "reset" or "hang"
+  bool operator==(const AliyunRebootCall&) const = default;
 };
 
 struct ProviderReport {
   std::map<std::string, ActionReport> actions;
+  // Aliyun only: RebootInstance calls by InstanceId as sent, in arrival order (so a test can
+  // check "one soft call, then one ForceStop=true call").
+  std::map<std::string, std::vector<AliyunRebootCall>> reboot_calls;
   std::map<std::string, int64_t> reboots;  // instance id -> reboots (only rebooted instances)
   std::vector<std::string> rebooted_more_than_once;
   int64_t total_reboots = 0;
@@ -208,8 +231,9 @@ struct Report {
   ProviderReport aliyun;
   // {"providers":{"tencent":{"actions":{NAME:{calls,ok,throttled,auth_failures,errors,faults,
   //   max_calls_in_any_1s_window,rate_limit,effects,batch_sizes}},"reboots":{id:n},
-  //   "instances_rebooted":n,"total_reboots":n,"instances_rebooted_more_than_once":[ids]},
-  //   "aliyun":{...}},"totals":{"calls":n,"reboots":n,"instances_rebooted_more_than_once":n,
+  //   "instances_rebooted":n,"total_reboots":n,"instances_rebooted_more_than_once":[ids],
+  //   "reboot_calls":{id:[{force_stop,dry_run,code}]} (empty for
+  //   tencent)},"aliyun":{...}},"totals":{"calls":n,"reboots":n,"instances_rebooted_more_than_once":n,
   //   "max_calls_in_any_1s_window_exceeded_limit":bool}}
   json::Value ToJson() const;
 };

@@ -286,8 +286,11 @@ TEST_P(AliyunIntegration, RebootOfStoppedOrRebootingInstanceIsWrongState) {
   EXPECT_FALSE(stopped.error().ambiguous);
 
   ASSERT_TRUE(ecs->RebootInstance("i-run1", false, false).has_value());
+  // Stopping refuses another soft reboot, Starting any reboot. (A forced reboot while Stopping
+  // is accepted: the SoftFirst escalation; see pkg/sim/aliyun_api.cc and
+  // tests/pkg/sim/soft_stuck_test.cc.)
   for (int step = 0; step < 2; ++step) {  // Stopping, then Starting
-    auto busy = ecs->RebootInstance("i-run1", true, false);
+    auto busy = ecs->RebootInstance("i-run1", /*force_stop=*/step == 1, false);
     ASSERT_FALSE(busy.has_value());
     EXPECT_EQ(busy.error().provider_code, "IncorrectInstanceStatus");
     EXPECT_EQ(cloud::ClassOf(busy.error()), ErrorClass::kWrongState);
