@@ -476,6 +476,10 @@ int RunDaemon(const RunConfig& config) {
     lo.namespace_ = config.leader_election_namespace.empty() ? kube_namespace_default
                                                              : config.leader_election_namespace;
     lo.identity = identity;
+    lo.name = config.leader_election_id;
+    lo.lease_duration = config.leader_election_lease_duration;
+    lo.renew_deadline = config.leader_election_renew_deadline;
+    lo.retry_period = config.leader_election_retry_period;
     lo.on_change = [&](bool leading) {
       if (leading) {
         leadership = 1;
@@ -485,8 +489,10 @@ int RunDaemon(const RunConfig& config) {
     };
     lo.on_problem = [](const std::string& m) { log::Get("kube")->debug("leader election: {}", m); };
     // Lease calls get a short timeout: a hung call must not outlast the renew deadline.
-    lease_client = std::make_unique<kube::Client>(kube_client->config(), *kube_transport, clock,
-                                                  std::chrono::seconds(4));
+    lease_client = std::make_unique<kube::Client>(
+        kube_client->config(), *kube_transport, clock,
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::min<Duration>(
+            std::chrono::seconds(4), config.leader_election_renew_deadline / 2)));
     elector = std::make_unique<kube::LeaderElector>(lo, *lease_client, clock);
     log->info("leader election lease={}/{} identity={}", lo.namespace_, lo.name, lo.identity);
   } else if (!start_controller()) {

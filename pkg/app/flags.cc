@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "pkg/api/codec.h"
 #include "pkg/ratelimit/limiter.h"
 
 namespace rebootd::app {
@@ -167,6 +168,13 @@ std::vector<FlagSpec> RunFlagSpecs() {
        "/healthz and /readyz address (default 127.0.0.1:8081)", "ADDR"},
       {"leader-elect", true, false, "use a Lease so only one replica acts (kubernetes)", ""},
       {"leader-election-namespace", false, false, "namespace of the Lease", "NS"},
+      {"leader-election-id", false, false, "name of the Lease (default rebootd-leader)", "NAME"},
+      {"leader-election-lease-duration", false, false,
+       "how long a Lease holds without renewal (default 15s)", "DURATION"},
+      {"leader-election-renew-deadline", false, false,
+       "a leader that cannot renew for this long stops (default 10s)", "DURATION"},
+      {"leader-election-retry-period", false, false,
+       "interval between acquire/renew attempts (default 2s)", "DURATION"},
       {"log-format", false, false, "text (default) or json", "text|json"},
       {"log-level", false, false, "e.g. info, debug, or info,cloud=debug", "LEVEL"},
       {"progress-interval", false, false, "progress line period (default 5s; 0 disables)",
@@ -246,6 +254,44 @@ Result<RunConfig> ParseRunConfig(const std::vector<std::string>& args) {
   if ((c.leader_elect || !c.leader_election_namespace.empty()) && c.source != "kubernetes") {
     return MakeError(ErrorCode::kInvalidArgument,
                      "--leader-elect and --leader-election-namespace need --source kubernetes");
+  }
+  {
+    bool any = false;
+    if (f.Has("leader-election-id")) {
+      any = true;
+      c.leader_election_id = f.Get("leader-election-id");
+      if (!api::IsDns1123Subdomain(c.leader_election_id)) {
+        return MakeError(ErrorCode::kInvalidArgument,
+                         "--leader-election-id must be a DNS-1123 subdomain name, got \"" +
+                             c.leader_election_id + "\"");
+      }
+    }
+    const std::pair<const char*, Duration*> timings[] = {
+        {"leader-election-lease-duration", &c.leader_election_lease_duration},
+        {"leader-election-renew-deadline", &c.leader_election_renew_deadline},
+        {"leader-election-retry-period", &c.leader_election_retry_period},
+    };
+    for (const auto& [name, out] : timings) {
+      if (!f.Has(name)) continue;
+      any = true;
+      REBOOTD_ASSIGN_OR_RETURN(*out, ParseDuration(f.Get(name)));
+      if (*out < std::chrono::milliseconds(100)) {
+        return MakeError(ErrorCode::kInvalidArgument,
+                         std::string("--") + name + " must be at least 100ms");
+      }
+    }
+    if (any && !c.leader_elect) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "--leader-election-* flags need --leader-elect");
+    }
+    // A leader must give up before its lease can pass to another replica, and must get more
+    // than one attempt to renew before it gives up.
+    if (!(c.leader_election_retry_period < c.leader_election_renew_deadline &&
+          c.leader_election_renew_deadline < c.leader_election_lease_duration)) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "leader election timings must satisfy retry-period < renew-deadline < "
+                       "lease-duration");
+    }
   }
   c.log_format = f.Get("log-format", c.log_format);
   c.log_level = f.Get("log-level", c.log_level);

@@ -63,6 +63,11 @@ struct RunConfig {
   std::string health_probe_bind_address = "127.0.0.1:8081";
   bool leader_elect = false;
   std::string leader_election_namespace;
+  // The Lease and its timings (controller-runtime's defaults). retry < renew deadline < lease.
+  std::string leader_election_id = "rebootd-leader";
+  Duration leader_election_lease_duration = std::chrono::seconds(15);
+  Duration leader_election_renew_deadline = std::chrono::seconds(10);
+  Duration leader_election_retry_period = std::chrono::seconds(2);
   std::string log_format = "text";
   std::string log_level = "info";
   Duration progress_interval = std::chrono::seconds(5);
