@@ -249,4 +249,18 @@ bool IsLoopbackHost(std::string_view host) {
   return true;
 }
 
+Result<Url> ParseEndpoint(std::string_view endpoint) {
+  const std::string shown(endpoint.substr(0, 100));
+  auto url = ParseUrl(endpoint);
+  if (!url) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "bad endpoint \"" + shown + "\": " + url.error().message);
+  }
+  if (!url->path.empty() && url->path != "/") {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "endpoint \"" + shown + "\" must not have a path");
+  }
+  return url;
+}
+
 }  // namespace rebootd::http

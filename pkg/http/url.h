@@ -29,7 +29,7 @@ struct Url {
   std::string host;    // without port
   int port = 0;        // explicit or the scheme's default
   bool explicit_port = false;
-  std::string path;    // "/" when empty
+  std::string path;  // "/" when empty
   // "host" or "host:port" as it would appear in a Host header for this URL.
   std::string HostHeader() const;
   // scheme://host[:port]
@@ -37,6 +37,9 @@ struct Url {
 };
 // Parses absolute http(s) URLs. kInvalidArgument with a clear message otherwise.
 Result<Url> ParseUrl(std::string_view text);
+// An API endpoint: an absolute http(s) URL with no path beyond "/". The message names the
+// endpoint (cut to 100 characters) and says what is wrong; callers prefix their own context.
+Result<Url> ParseEndpoint(std::string_view endpoint);
 // True when `host` is a loopback name or address (localhost, 127.0.0.0/8, ::1).
 bool IsLoopbackHost(std::string_view host);
 

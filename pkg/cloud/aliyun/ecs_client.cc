@@ -128,16 +128,10 @@ Result<std::unique_ptr<EcsClient>> EcsClient::Create(EcsClientOptions options,
   }
   std::string endpoint =
       options.endpoint.empty() ? DefaultEndpoint(options.region) : options.endpoint;
-  auto url = http::ParseUrl(endpoint);
+  auto url = http::ParseEndpoint(endpoint);
   if (!url) {
-    return MakeError(
-        ErrorCode::kInvalidArgument,
-        "aliyun: bad endpoint \"" + BodySnippet(endpoint, 100) + "\": " + url.error().message);
-  }
-  if (!url->path.empty() && url->path != "/") {
     return MakeError(ErrorCode::kInvalidArgument,
-                     "aliyun: endpoint \"" + BodySnippet(endpoint, 100) +
-                         "\" must not have a path (RPC calls go to /)");
+                     "aliyun: " + url.error().message + " (RPC calls go to /)");
   }
   return std::unique_ptr<EcsClient>(new EcsClient(std::move(options), std::move(credentials),
                                                   url->Origin(), url->HostHeader(), transport,

@@ -81,16 +81,10 @@ Result<std::unique_ptr<EcmClient>> EcmClient::Create(EcmClientOptions options,
   }
   std::string endpoint =
       options.endpoint.empty() ? std::string(kEcmDefaultEndpoint) : options.endpoint;
-  auto url = http::ParseUrl(endpoint);
+  auto url = http::ParseEndpoint(endpoint);
   if (!url) {
-    return MakeError(
-        ErrorCode::kInvalidArgument,
-        "tencent: bad endpoint \"" + BodySnippet(endpoint, 100) + "\": " + url.error().message);
-  }
-  if (!url->path.empty() && url->path != "/") {
     return MakeError(ErrorCode::kInvalidArgument,
-                     "tencent: endpoint \"" + BodySnippet(endpoint, 100) +
-                         "\" must not have a path (API 3.0 calls go to /)");
+                     "tencent: " + url.error().message + " (API 3.0 calls go to /)");
   }
   return std::unique_ptr<EcmClient>(new EcmClient(std::move(options), std::move(credentials),
                                                   url->Origin(), url->HostHeader(), transport,

@@ -211,5 +211,19 @@ TEST(IsLoopbackHostTest, Table) {
   }
 }
 
+TEST(ParseEndpointTest, AcceptsOriginsAndRejectsPathsAndGarbage) {
+  auto ok = ParseEndpoint("http://127.0.0.1:8080/");
+  ASSERT_TRUE(ok) << ok.error().ToString();
+  EXPECT_EQ(ok->Origin(), "http://127.0.0.1:8080");
+  EXPECT_TRUE(ParseEndpoint("https://ecm.tencentcloudapi.com"));
+  auto path = ParseEndpoint("https://ecs.aliyuncs.com/v1");
+  ASSERT_FALSE(path);
+  EXPECT_EQ(path.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(path.error().message, "endpoint \"https://ecs.aliyuncs.com/v1\" must not have a path");
+  auto bad = ParseEndpoint("ftp://x");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message.rfind("bad endpoint \"ftp://x\": ", 0), 0u) << bad.error().message;
+}
+
 }  // namespace
 }  // namespace rebootd::http
