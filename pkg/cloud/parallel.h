@@ -7,8 +7,13 @@
 #include <atomic>
 #include <cstddef>
 #include <functional>
+#include <mutex>
+#include <optional>
+#include <span>
 #include <thread>
 #include <vector>
+
+#include "pkg/base/result.h"
 
 namespace rebootd::cloud {
 
@@ -22,6 +27,36 @@ inline void ParallelFor(size_t n, size_t threads, const std::function<void(size_
   std::vector<std::jthread> pool;
   for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
   work();
+}
+
+// Splits `items` into chunks of at most `chunk` items and calls fetch(chunk) for each on up to
+// `threads` threads; returns every result concatenated (in no particular order), or the first
+// error (chunks not started yet are skipped once one has failed). fetch must be thread-safe.
+template <class In, class Out>
+Result<std::vector<Out>> ParallelChunks(
+    const std::vector<In>& items, size_t chunk, size_t threads,
+    const std::function<Result<std::vector<Out>>(std::span<const In>)>& fetch) {
+  const size_t chunks = (items.size() + chunk - 1) / chunk;
+  std::vector<Out> out;
+  std::mutex mu;
+  std::optional<Error> first_error;
+  ParallelFor(chunks, threads, [&](size_t c) {
+    {
+      std::lock_guard lock(mu);
+      if (first_error) return;
+    }
+    const size_t begin = c * chunk;
+    auto got =
+        fetch(std::span<const In>(items).subspan(begin, std::min(chunk, items.size() - begin)));
+    std::lock_guard lock(mu);
+    if (!got) {
+      if (!first_error) first_error = got.error();
+      return;
+    }
+    for (auto& o : *got) out.push_back(std::move(o));
+  });
+  if (first_error) return tl::unexpected(std::move(*first_error));
+  return out;
 }
 
 }  // namespace rebootd::cloud

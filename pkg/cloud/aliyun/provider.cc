@@ -2,7 +2,6 @@
 #include "pkg/cloud/aliyun/provider.h"
 
 #include <algorithm>
-#include <mutex>
 
 #include "pkg/cloud/parallel.h"
 
@@ -46,37 +45,22 @@ Result<RebootAccepted> AliyunProvider::Reboot(const RebootCall& call, std::stop_
 Result<std::vector<Observation>> AliyunProvider::Describe(const std::vector<std::string>& ids,
                                                           std::stop_token stop) {
   constexpr size_t kBatch = 100;
-  size_t chunks = (ids.size() + kBatch - 1) / kBatch;
-  std::vector<Observation> out;
-  std::mutex mu;
-  std::optional<Error> first_error;
-  ParallelFor(chunks, options_.describe_concurrency, [&](size_t c) {
-    {
-      std::lock_guard lock(mu);
-      if (first_error) return;
-    }
-    DescribeInstancesQuery q;
-    q.ids.assign(ids.begin() + static_cast<long>(c * kBatch),
-                 ids.begin() + static_cast<long>(std::min(ids.size(), (c + 1) * kBatch)));
-    q.max_results = 100;
-    std::vector<Observation> got;
-    // One page normally holds all; follow NextToken defensively.
-    while (true) {
-      auto page = client_->DescribeInstances(q, stop);
-      if (!page) {
-        std::lock_guard lock(mu);
-        if (!first_error) first_error = page.error();
-        return;
-      }
-      for (const auto& inst : page->instances) got.push_back(ToObservation(inst));
-      if (page->next_token.empty()) break;
-      q.next_token = page->next_token;
-    }
-    std::lock_guard lock(mu);
-    for (auto& o : got) out.push_back(std::move(o));
-  });
-  if (first_error) return MakeError(*first_error);
-  return out;
+  return ParallelChunks<std::string, Observation>(
+      ids, kBatch, options_.describe_concurrency,
+      [&](std::span<const std::string> chunk) -> Result<std::vector<Observation>> {
+        DescribeInstancesQuery q;
+        q.ids.assign(chunk.begin(), chunk.end());
+        q.max_results = 100;
+        std::vector<Observation> got;
+        // One page normally holds all; follow NextToken defensively.
+        while (true) {
+          auto page = client_->DescribeInstances(q, stop);
+          if (!page) return tl::unexpected(page.error());
+          for (const auto& inst : page->instances) got.push_back(ToObservation(inst));
+          if (page->next_token.empty()) return got;
+          q.next_token = page->next_token;
+        }
+      });
 }
 
 }  // namespace rebootd::cloud::aliyun

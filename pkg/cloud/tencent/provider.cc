@@ -62,29 +62,16 @@ Result<RebootAccepted> TencentProvider::Reboot(const RebootCall& call, std::stop
 
 Result<std::vector<Observation>> TencentProvider::DescribePerId(const std::vector<std::string>& ids,
                                                                 std::stop_token stop) {
-  size_t chunks = (ids.size() + kPerIdBatch - 1) / kPerIdBatch;
-  std::vector<Observation> out;
-  std::mutex mu;
-  std::optional<Error> first_error;
-  ParallelFor(chunks, options_.describe_concurrency, [&](size_t c) {
-    {
-      std::lock_guard lock(mu);
-      if (first_error) return;
-    }
-    Filter f{"instance-id", {}};
-    for (size_t i = c * kPerIdBatch; i < std::min(ids.size(), (c + 1) * kPerIdBatch); ++i) {
-      f.values.push_back(ids[i]);
-    }
-    auto page = client_->DescribeInstances({f}, 0, static_cast<int>(kPageSize), stop);
-    std::lock_guard lock(mu);
-    if (!page) {
-      if (!first_error) first_error = page.error();
-      return;
-    }
-    for (const auto& inst : page->instances) out.push_back(ToObservation(inst));
-  });
-  if (first_error) return MakeError(*first_error);
-  return out;
+  return ParallelChunks<std::string, Observation>(
+      ids, kPerIdBatch, options_.describe_concurrency,
+      [&](std::span<const std::string> chunk) -> Result<std::vector<Observation>> {
+        Filter f{"instance-id", {chunk.begin(), chunk.end()}};
+        auto page = client_->DescribeInstances({f}, 0, static_cast<int>(kPageSize), stop);
+        if (!page) return tl::unexpected(page.error());
+        std::vector<Observation> got;
+        for (const auto& inst : page->instances) got.push_back(ToObservation(inst));
+        return got;
+      });
 }
 
 Result<std::vector<Observation>> TencentProvider::Describe(const std::vector<std::string>& ids,
