@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
+#include <ctime>
 
 namespace rebootd::http {
 namespace {
@@ -62,6 +64,58 @@ bool FeedLines(std::string_view data, std::string& pending, const Transport::Lin
   }
   pending.erase(0, start);
   return go_on;
+}
+
+namespace {
+constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+}  // namespace
+
+std::string FormatHttpDate(SystemTime t) {
+  std::time_t secs =
+      std::chrono::system_clock::to_time_t(std::chrono::time_point_cast<std::chrono::seconds>(t));
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday % 7],
+                tm.tm_mday, kMonths[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                tm.tm_sec);
+  return buf;
+}
+
+std::optional<SystemTime> ParseHttpDate(std::string_view text) {
+  // "Www, DD Mmm YYYY HH:MM:SS GMT": exactly 29 characters.
+  if (text.size() != 29 || text.substr(3, 2) != ", " || text.substr(25) != " GMT") {
+    return std::nullopt;
+  }
+  auto digits = [&](size_t pos, size_t n, int* out) {
+    int v = 0;
+    for (size_t i = pos; i < pos + n; ++i) {
+      if (text[i] < '0' || text[i] > '9') return false;
+      v = v * 10 + (text[i] - '0');
+    }
+    *out = v;
+    return true;
+  };
+  int day = 0, year = 0, hour = 0, minute = 0, second = 0, month = -1;
+  for (int m = 0; m < 12; ++m) {
+    if (text.substr(8, 3) == kMonths[m]) month = m;
+  }
+  if (month < 0 || text[7] != ' ' || text[11] != ' ' || text[16] != ' ' || text[19] != ':' ||
+      text[22] != ':' || !digits(5, 2, &day) || !digits(12, 4, &year) || !digits(17, 2, &hour) ||
+      !digits(20, 2, &minute) || !digits(23, 2, &second) || day < 1 || day > 31 || hour > 23 ||
+      minute > 59 || second > 60) {
+    return std::nullopt;
+  }
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  tm.tm_sec = second;
+  return std::chrono::system_clock::from_time_t(timegm(&tm));
 }
 
 Result<Response> Transport::Stream(const Request& request, const LineHandler& on_line,

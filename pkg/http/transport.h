@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pkg/base/clock.h"
 #include "pkg/base/result.h"
 
 namespace rebootd::http {
@@ -75,6 +76,12 @@ class Transport {
   virtual Result<Response> Stream(const Request& request, const LineHandler& on_line,
                                   std::stop_token stop = {});
 };
+
+// HTTP-date (RFC 9110 section 5.6.7) in the preferred IMF-fixdate form,
+// e.g. "Wed, 02 Dec 2026 16:42:05 GMT": the Date header every origin server with a clock sends.
+std::string FormatHttpDate(SystemTime t);
+// Parses IMF-fixdate; nullopt for anything else (the obsolete forms are not accepted).
+std::optional<SystemTime> ParseHttpDate(std::string_view text);
 
 // Splits `data` into lines for Stream(): appends to `pending`, calls `on_line` for each complete
 // line and keeps the rest in `pending`. Returns false when on_line asked to stop.

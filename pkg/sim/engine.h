@@ -57,6 +57,8 @@ class Engine {
          KeyStore aliyun_keys);
 
   http::ServerResponse Handle(const http::ServerRequest& request);
+  // The simulator's wall-clock time.
+  SystemTime Now() const { return clock_.Now(); }
 
   Report GetReport() const;
   json::Value InstancesJson() const;

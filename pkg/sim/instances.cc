@@ -29,6 +29,8 @@ Result<InstanceModel> InstanceModel::Build(const Inventory& inventory, SystemTim
     instance.name = "sim-" + entry.id;
     instance.create_time = t;
     instance.stopped = entry.state == TencentInitialState::kStopped;
+    instance.latest_operation = entry.latest_operation;
+    instance.latest_operation_state = entry.latest_operation_state;
     t += std::chrono::seconds(1);
     if (!model.tencent_.Add(std::move(instance))) {
       return MakeError(ErrorCode::kInvalidArgument, "duplicate tencent instance ID " + entry.id);
@@ -40,7 +42,7 @@ Result<InstanceModel> InstanceModel::Build(const Inventory& inventory, SystemTim
     instance.region = entry.region;
     instance.zone = entry.region + "-a";
     instance.creation_time = t;
-    instance.start_time = t;
+    instance.start_time = entry.start_time.value_or(t);
     instance.stopped = entry.state == AliyunInitialState::kStopped;
     instance.locked = entry.state == AliyunInitialState::kLocked;
     t += std::chrono::seconds(1);
@@ -79,13 +81,12 @@ void InstanceModel::Settle(SteadyTime now) {
   next_end_ = next;
 }
 
-void InstanceModel::StartTencentReboot(TencentInstance& instance, SteadyTime now, Duration duration,
-                                       const std::string& request_id) {
+void InstanceModel::StartTencentReboot(TencentInstance& instance, SteadyTime now,
+                                       Duration duration) {
   instance.rebooting = true;
   instance.reboot_end = now + duration;
   instance.latest_operation = "RebootInstances";
   instance.latest_operation_state = "OPERATING";
-  instance.latest_operation_request_id = request_id;
   ++instance.reboots;
   ++rebooting_;
   next_end_ = next_end_ ? std::min(*next_end_, instance.reboot_end) : instance.reboot_end;

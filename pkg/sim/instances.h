@@ -23,9 +23,8 @@ struct TencentInstance {
   // Reboot in progress while `rebooting` and steady now < reboot_end.
   bool rebooting = false;
   SteadyTime reboot_end{};
-  std::string latest_operation;        // "" until the first operation
-  std::string latest_operation_state;  // "OPERATING" | "SUCCESS"
-  std::string latest_operation_request_id;
+  std::string latest_operation;        // "" until the first operation (or the inventory's)
+  std::string latest_operation_state;  // "OPERATING" | "SUCCESS" | "FAILED"
   int64_t reboots = 0;
 };
 
@@ -89,8 +88,7 @@ class InstanceModel {
 
   // Starts a reboot: REBOOTING / Stopping now, running again after `duration`. `wall_now` and
   // `now` are the same instant on the two clocks.
-  void StartTencentReboot(TencentInstance& instance, SteadyTime now, Duration duration,
-                          const std::string& request_id);
+  void StartTencentReboot(TencentInstance& instance, SteadyTime now, Duration duration);
   void StartAliyunReboot(AliyunInstance& instance, SteadyTime now, SystemTime wall_now,
                          Duration duration);
   // Starts a soft reboot that hangs in Stopping (counted as a reboot; StartTime unchanged).

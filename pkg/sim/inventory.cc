@@ -17,6 +17,13 @@ bool IsLowerAlnum(std::string_view s) {
   return true;
 }
 
+bool IsLetters(std::string_view s) {
+  for (char c : s) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) return false;
+  }
+  return true;
+}
+
 std::string Where(const YAML::Node& node) {
   if (node.Mark().is_null()) return "";
   return "line " + std::to_string(node.Mark().line + 1) + ": ";
@@ -74,15 +81,37 @@ Result<Inventory> ParseNode(const YAML::Node& root) {
         return MakeError(ErrorCode::kInvalidArgument,
                          Where(entry) + context + ": must be a mapping {id, state}");
       }
-      REBOOTD_RETURN_IF_ERROR(CheckKeys(entry, {"id", "state"}, context));
+      REBOOTD_RETURN_IF_ERROR(
+          CheckKeys(entry, {"id", "state", "latestOperation", "latestOperationState"}, context));
       REBOOTD_ASSIGN_OR_RETURN(std::string id, ScalarField(entry, "id", true, context));
       REBOOTD_ASSIGN_OR_RETURN(std::string state, ScalarField(entry, "state", false, context));
+      REBOOTD_ASSIGN_OR_RETURN(std::string op,
+                               ScalarField(entry, "latestOperation", false, context));
+      REBOOTD_ASSIGN_OR_RETURN(std::string op_state,
+                               ScalarField(entry, "latestOperationState", false, context));
       if (!IsValidTencentId(id)) {
         return MakeError(ErrorCode::kInvalidArgument,
                          Where(entry) + context + ".id: \"" + id +
                              "\" is not an ECM instance ID (ein- followed by 1-32 of [a-z0-9])");
       }
-      TencentEntry out{id, TencentInitialState::kRunning};
+      TencentEntry out(id);
+      out.latest_operation = op;
+      out.latest_operation_state = op_state;
+      if (!IsLetters(op)) {
+        return MakeError(ErrorCode::kInvalidArgument,
+                         Where(entry) + context + ".latestOperation: \"" + op +
+                             "\" is not an operation name (letters only, e.g. RebootInstances)");
+      }
+      if (!op_state.empty() && op_state != "SUCCESS" && op_state != "FAILED") {
+        return MakeError(ErrorCode::kInvalidArgument, Where(entry) + context +
+                                                          ".latestOperationState: \"" + op_state +
+                                                          "\" is not one of SUCCESS, FAILED");
+      }
+      if (op.empty() != op_state.empty()) {
+        return MakeError(
+            ErrorCode::kInvalidArgument,
+            Where(entry) + context + ": latestOperation and latestOperationState go together");
+      }
       if (state.empty() || state == "RUNNING") {
         out.state = TencentInitialState::kRunning;
       } else if (state == "STOPPED") {
@@ -110,10 +139,11 @@ Result<Inventory> ParseNode(const YAML::Node& root) {
         return MakeError(ErrorCode::kInvalidArgument,
                          Where(entry) + context + ": must be a mapping {id, region, state}");
       }
-      REBOOTD_RETURN_IF_ERROR(CheckKeys(entry, {"id", "region", "state"}, context));
+      REBOOTD_RETURN_IF_ERROR(CheckKeys(entry, {"id", "region", "state", "startTime"}, context));
       REBOOTD_ASSIGN_OR_RETURN(std::string id, ScalarField(entry, "id", true, context));
       REBOOTD_ASSIGN_OR_RETURN(std::string region, ScalarField(entry, "region", true, context));
       REBOOTD_ASSIGN_OR_RETURN(std::string state, ScalarField(entry, "state", false, context));
+      REBOOTD_ASSIGN_OR_RETURN(std::string start, ScalarField(entry, "startTime", false, context));
       if (!IsValidAliyunId(id)) {
         return MakeError(ErrorCode::kInvalidArgument,
                          Where(entry) + context + ".id: \"" + id +
@@ -123,7 +153,16 @@ Result<Inventory> ParseNode(const YAML::Node& root) {
         return MakeError(ErrorCode::kInvalidArgument,
                          Where(entry) + context + ".region: must not be empty");
       }
-      AliyunEntry out{id, region, AliyunInitialState::kRunning};
+      AliyunEntry out(id, region);
+      if (!start.empty()) {
+        SystemTime t;
+        if (!ParseRfc3339(start, &t)) {
+          return MakeError(ErrorCode::kInvalidArgument,
+                           Where(entry) + context + ".startTime: \"" + start +
+                               "\" is not an RFC 3339 UTC time (e.g. 2026-12-02T09:15:00Z)");
+        }
+        out.start_time = t;
+      }
       if (state.empty() || state == "Running") {
         out.state = AliyunInitialState::kRunning;
       } else if (state == "Stopped") {

@@ -5,14 +5,22 @@
 //   aliyun:
 //     - {id: i-bp67acfmxazb4ph0001, region: cn-hangzhou, state: Running}    # Running | Stopped |
 //     Locked
-// `state` defaults to running. IDs not in the inventory do not exist. Pure functions.
+// `state` defaults to running. IDs not in the inventory do not exist. An entry may also give the
+// instance's history before the simulator started, as the clouds report it:
+//   tencent: latestOperation (e.g. RebootInstances, StartInstances; letters only) and
+//            latestOperationState (SUCCESS | FAILED; needs latestOperation)
+//   aliyun:  startTime (RFC 3339 UTC, with or without seconds, e.g. 2026-12-02T09:15Z): when it
+//            last started (default: its creation time)
+// Pure functions.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "pkg/base/clock.h"
 #include "pkg/base/result.h"
 
 namespace rebootd::sim {
@@ -21,13 +29,23 @@ enum class TencentInitialState { kRunning, kStopped };
 enum class AliyunInitialState { kRunning, kStopped, kLocked };
 
 struct TencentEntry {
+  TencentEntry() = default;
+  TencentEntry(std::string id_, TencentInitialState state_ = TencentInitialState::kRunning)
+      : id(std::move(id_)), state(state_) {}
   std::string id;
   TencentInitialState state = TencentInitialState::kRunning;
+  std::string latest_operation;        // "" = none
+  std::string latest_operation_state;  // "" | "SUCCESS" | "FAILED"
 };
 struct AliyunEntry {
+  AliyunEntry() = default;
+  AliyunEntry(std::string id_, std::string region_,
+              AliyunInitialState state_ = AliyunInitialState::kRunning)
+      : id(std::move(id_)), region(std::move(region_)), state(state_) {}
   std::string id;
   std::string region;
   AliyunInitialState state = AliyunInitialState::kRunning;
+  std::optional<SystemTime> start_time;  // nullopt = its creation time
 };
 struct Inventory {
   std::vector<TencentEntry> tencent;

@@ -36,11 +36,14 @@ Result<double> ParseNumber(const std::string& flag, const std::string& value) {
 std::string CloudsimUsage() {
   return "usage: rebootd-cloudsim --listen ADDR [--inventory FILE] [--tencent-instances N]\n"
          "         [--aliyun-instances N] [--aliyun-region R] [--reboot-seconds S]\n"
-         "         [--reboot-jitter J] [--seed N] [--fault KIND[:ACTION][@IDS]=P]...\n"
+         "         [--reboot-jitter J] [--seed N] [--history-fraction F]\n"
+         "         [--fault KIND[:ACTION][@IDS]=P]...\n"
          "         [--rate-limit PROVIDER.ACTION=N]... [--start-time-seconds]\n"
          "         [--allow-non-loopback] [--log-level LEVEL]\n"
          "Simulates Tencent Cloud ECM and Alibaba Cloud ECS on one HTTP port (loopback only\n"
-         "unless --allow-non-loopback). Fault kinds: error-before, error-after, unavailable,\n"
+         "unless --allow-non-loopback). --history-fraction gives that fraction of the generated\n"
+         "instances an earlier finished reboot (ECM LatestOperation RebootInstances SUCCESS; ECS\n"
+         "StartTime 20 s before the start). Fault kinds: error-before, error-after, unavailable,\n"
          "throttle, reset, reset-after, hang, hang-after, and soft-stuck (an Aliyun\n"
          "RebootInstance with ForceStop=false is accepted but the instance stays Stopping until\n"
          "a ForceStop=true call; e.g. --fault soft-stuck:RebootInstance=1, or only for some\n"
@@ -101,7 +104,7 @@ Result<CloudsimFlags> ParseCloudsimFlags(const std::vector<std::string>& args) {
     static const char* kValueFlags[] = {
         "--listen",        "--inventory",      "--tencent-instances", "--aliyun-instances",
         "--aliyun-region", "--reboot-seconds", "--reboot-jitter",     "--seed",
-        "--fault",         "--rate-limit",     "--log-level"};
+        "--fault",         "--rate-limit",     "--log-level",         "--history-fraction"};
     bool known = false;
     for (const char* name : kValueFlags) known |= arg == name;
     if (!known) return MakeError(ErrorCode::kInvalidArgument, "unknown flag " + arg);
@@ -140,6 +143,12 @@ Result<CloudsimFlags> ParseCloudsimFlags(const std::vector<std::string>& args) {
         return MakeError(ErrorCode::kInvalidArgument, arg + ": must be in [0, 1)");
       }
       flags.sim.reboot_jitter = j;
+    } else if (arg == "--history-fraction") {
+      REBOOTD_ASSIGN_OR_RETURN(double h, ParseNumber(arg, value));
+      if (!(h >= 0 && h <= 1)) {
+        return MakeError(ErrorCode::kInvalidArgument, arg + ": must be in [0, 1]");
+      }
+      flags.sim.history_fraction = h;
     } else if (arg == "--seed") {
       REBOOTD_ASSIGN_OR_RETURN(int64_t n, ParseInteger(arg, value, 0, INT64_MAX));
       flags.sim.seed = static_cast<uint64_t>(n);

@@ -72,14 +72,27 @@ Result<std::unique_ptr<Simulator>> Simulator::Create(SimOptions options, Clock& 
                        "rate limit for " + key + " must be >= 0 (0 disables it)");
     }
   }
+  if (!(options.history_fraction >= 0 && options.history_fraction <= 1)) {
+    return MakeError(ErrorCode::kInvalidArgument, "history fraction must be in [0, 1]");
+  }
   Inventory inventory = options.inventory;
+  // A separate stream, so that the history does not change the seeded faults and durations.
+  SeededRandom history(options.seed ^ 0x5eedf00dULL);
+  auto rebooted_before = [&] {
+    return options.history_fraction > 0 && history.Uniform01() < options.history_fraction;
+  };
   for (int i = 1; i <= options.tencent_instances; ++i) {
-    inventory.tencent.push_back(
-        {GeneratedTencentId(static_cast<uint64_t>(i)), TencentInitialState::kRunning});
+    TencentEntry e(GeneratedTencentId(static_cast<uint64_t>(i)));
+    if (rebooted_before()) {
+      e.latest_operation = "RebootInstances";
+      e.latest_operation_state = "SUCCESS";
+    }
+    inventory.tencent.push_back(std::move(e));
   }
   for (int i = 1; i <= options.aliyun_instances; ++i) {
-    inventory.aliyun.push_back({GeneratedAliyunId(static_cast<uint64_t>(i)), options.aliyun_region,
-                                AliyunInitialState::kRunning});
+    AliyunEntry e(GeneratedAliyunId(static_cast<uint64_t>(i)), options.aliyun_region);
+    if (rebooted_before()) e.start_time = clock.Now() - std::chrono::seconds(20);
+    inventory.aliyun.push_back(std::move(e));
   }
   // Instances were "created" a day before the simulator started, one second apart.
   REBOOTD_ASSIGN_OR_RETURN(InstanceModel model,
@@ -118,7 +131,13 @@ std::string Simulator::BaseUrl() const { return server_ ? server_->BaseUrl() : "
 int Simulator::Port() const { return server_ ? server_->Port() : 0; }
 
 http::ServerResponse Simulator::Handle(const http::ServerRequest& request) {
-  return engine_->Handle(request);
+  http::ServerResponse response = engine_->Handle(request);
+  // Like any origin server with a clock (RFC 9110 section 6.6.1): the simulator's own time.
+  if (response.disposition == http::ServerResponse::Disposition::kRespond &&
+      response.headers.Get("Date") == nullptr) {
+    response.headers.Set("Date", http::FormatHttpDate(engine_->Now()));
+  }
+  return response;
 }
 
 Report Simulator::GetReport() const { return engine_->GetReport(); }

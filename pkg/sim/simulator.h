@@ -122,7 +122,9 @@
 //
 // ---- State machines (lazy, from Clock::SteadyNow(); no timers) ----
 //  Tencent: RUNNING --RebootInstances--> REBOOTING --duration--> RUNNING, LatestOperation
-//    "RebootInstances", LatestOperationState OPERATING then SUCCESS, LatestOperationRequestId.
+//    "RebootInstances", LatestOperationState OPERATING then SUCCESS (ECM has no
+//    LatestOperationRequestId). An instance may start with a history (the inventory's
+//    latestOperation/State, or SimOptions::history_fraction).
 //  Aliyun: Running --RebootInstance--> Stopping (first 20% of the duration) --> Starting -->
 //    Running; StartTime becomes the wall time the instance runs again. StartTime is formatted
 //    like the real API, "YYYY-MM-DDThh:mmZ" (minute precision), unless
@@ -169,6 +171,10 @@ struct SimOptions {
   int tencent_instances = 0;
   int aliyun_instances = 0;
   std::string aliyun_region = "cn-hangzhou";
+  // The fraction of generated instances (a seeded choice) that were rebooted before the
+  // simulator started, as on any real account: Tencent LatestOperation RebootInstances SUCCESS;
+  // Aliyun StartTime 20 s before the start instead of the creation time. In [0, 1].
+  double history_fraction = 0;
 
   double reboot_seconds = 3.0;  // > 0
   double reboot_jitter = 0.3;   // in [0, 1)

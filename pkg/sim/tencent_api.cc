@@ -54,7 +54,7 @@ const std::set<std::string>& KnownStates() {
 }  // namespace
 
 ActionResult Engine::TencentRebootInstances(const json::Value& params, SteadyTime now,
-                                            const std::string& request_id) {
+                                            const std::string& /*request_id*/) {
   if (auto error = CheckKnownParams(params, {"InstanceIdSet", "StopType", "ForceReboot"})) {
     ActionResult result;
     result.error = error;
@@ -141,7 +141,7 @@ ActionResult Engine::TencentRebootInstances(const json::Value& params, SteadyTim
                 InstancesMessage(not_running, "is not running.", "are not running."));
   }
   for (const auto& id : ids) {
-    model_.StartTencentReboot(*model_.tencent().Find(id), now, DrawRebootDuration(), request_id);
+    model_.StartTencentReboot(*model_.tencent().Find(id), now, DrawRebootDuration());
   }
   ActionResult result;
   result.effect = true;
@@ -255,9 +255,7 @@ ActionResult Engine::TencentDescribeInstances(const json::Value& params, SteadyT
     item.Set("LatestOperationState", instance.latest_operation_state.empty()
                                          ? json::Value()
                                          : json::Value(instance.latest_operation_state));
-    item.Set("LatestOperationRequestId", instance.latest_operation_request_id.empty()
-                                             ? json::Value()
-                                             : json::Value(instance.latest_operation_request_id));
+    // No LatestOperationRequestId: that is a CVM field; ECM's Instance does not have it.
     item.Set("RestrictState", json::Value("NORMAL"));
     item.Set("ExpireState", json::Value("NORMAL"));
     set.PushBack(std::move(item));

@@ -31,6 +31,23 @@ namespace {
 
 using namespace std::chrono_literals;
 
+TEST(HttpDateTest, ImfFixdateRoundTripsAndOtherFormsAreRefused) {
+  SystemTime t;
+  ASSERT_TRUE(ParseRfc3339("2026-12-02T16:42:05Z", &t));
+  EXPECT_EQ(FormatHttpDate(t), "Wed, 02 Dec 2026 16:42:05 GMT");
+  EXPECT_EQ(ParseHttpDate("Wed, 02 Dec 2026 16:42:05 GMT"), t);
+  SystemTime leap;
+  ASSERT_TRUE(ParseRfc3339("2024-02-29T00:00:00Z", &leap));
+  EXPECT_EQ(ParseHttpDate("Thu, 29 Feb 2024 00:00:00 GMT"), leap);
+  EXPECT_EQ(FormatHttpDate(leap), "Thu, 29 Feb 2024 00:00:00 GMT");
+  for (const char* bad : {"", "Wed, 02 Dec 2026 16:42:05 UTC", "Wednesday, 02-Dec-26 16:42:05 GMT",
+                          "Wed Dec  2 16:42:05 2026", "Wed, 02 Dek 2026 16:42:05 GMT",
+                          "Wed, 32 Dec 2026 16:42:05 GMT", "Wed, 02 Dec 2026 24:42:05 GMT",
+                          "Wed, 02 Dec 2026 16:42:0x GMT"}) {
+    EXPECT_FALSE(ParseHttpDate(bad).has_value()) << bad;
+  }
+}
+
 TEST(HeadersTest, NamesAreCaseInsensitive) {
   Headers headers;
   headers.Add("Content-Type", "application/json");

@@ -3,6 +3,7 @@
 // DescribeInstanceStatus, DescribeInstances, XML answers, throttling.
 #include <gtest/gtest.h>
 
+#include "pkg/http/transport.h"
 #include "pkg/sim/demo_credentials.h"
 #include "tests/pkg/sim/sim_test_util.h"
 
@@ -73,6 +74,26 @@ TEST(SimAliyun, StartTimeWithSecondsOption) {
   SimFixture f(options);
   AliyunAnswer answer = DescribeInstances(f, {{"InstanceIds", R"(["i-run1"])"}});
   EXPECT_EQ(FirstInstance(answer).Find("StartTime")->AsString().size(), 20u);
+}
+
+TEST(SimAliyun, HistoryAndTheCloudsTimeOfEachAnswer) {
+  SimOptions options = SimFixture::DefaultOptions();
+  AliyunEntry earlier("i-hist1", "cn-hangzhou");
+  SystemTime started;
+  ASSERT_TRUE(ParseRfc3339("2025-12-31T23:58:30Z", &started));
+  earlier.start_time = started;
+  options.inventory.aliyun.push_back(earlier);
+  SimFixture f(options);
+  AliyunAnswer answer = DescribeInstances(f, {{"InstanceIds", R"(["i-hist1"])"}});
+  ASSERT_EQ(answer.code, "") << answer.raw;
+  EXPECT_EQ(FirstInstance(answer).Find("StartTime")->AsString(), "2025-12-31T23:58Z");
+  // Like any origin server, the simulator dates its answers (with its own clock).
+  AliyunCall call;
+  call.params = {{"Action", "DescribeInstances"}, {"RegionId", "cn-hangzhou"}};
+  http::ServerResponse raw = f.sim->Handle(SignAliyunRpc(f, call));
+  ASSERT_NE(raw.headers.Get("Date"), nullptr);
+  EXPECT_EQ(http::ParseHttpDate(*raw.headers.Get("Date")),
+            std::chrono::floor<std::chrono::seconds>(f.clock.Now()));
 }
 
 TEST(SimAliyun, XmlWhenFormatAbsent) {

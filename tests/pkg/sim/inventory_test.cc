@@ -37,6 +37,45 @@ aliyun:
   EXPECT_TRUE(ParseInventory("").has_value());
 }
 
+TEST(SimInventory, HistoryFields) {
+  auto inv = ParseInventory(R"(
+tencent:
+  - {id: ein-00000001, latestOperation: RebootInstances, latestOperationState: SUCCESS}
+  - {id: ein-00000002, state: STOPPED, latestOperation: StopInstances, latestOperationState: FAILED}
+aliyun:
+  - {id: i-bp000001, region: cn-hangzhou, startTime: "2026-12-02T09:15Z"}
+  - {id: i-bp000002, region: cn-hangzhou, startTime: "2026-12-02T09:15:20Z"}
+)");
+  ASSERT_TRUE(inv.has_value()) << inv.error().message;
+  EXPECT_EQ(inv->tencent[0].latest_operation, "RebootInstances");
+  EXPECT_EQ(inv->tencent[0].latest_operation_state, "SUCCESS");
+  EXPECT_EQ(inv->tencent[1].latest_operation_state, "FAILED");
+  SystemTime t;
+  ASSERT_TRUE(ParseRfc3339("2026-12-02T09:15:00Z", &t));
+  EXPECT_EQ(inv->aliyun[0].start_time, t);
+  EXPECT_EQ(inv->aliyun[1].start_time, t + std::chrono::seconds(20));
+
+  for (const char* bad : {
+           "tencent: [{id: ein-00000001, latestOperation: Reboot-It, latestOperationState: "
+           "SUCCESS}]",
+           "tencent: [{id: ein-00000001, latestOperation: RebootInstances, "
+           "latestOperationState: OPERATING}]",
+           "tencent: [{id: ein-00000001, latestOperation: RebootInstances}]",
+           "tencent: [{id: ein-00000001, latestOperationState: SUCCESS}]",
+           "aliyun: [{id: i-bp000001, region: cn-hangzhou, startTime: yesterday}]",
+       }) {
+    auto r = ParseInventory(bad);
+    EXPECT_FALSE(r.has_value()) << bad;
+    if (!r) {
+      EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+    }
+  }
+  auto flags = ParseCloudsimFlags({"--listen", "127.0.0.1:0", "--history-fraction", "0.5"});
+  ASSERT_TRUE(flags.has_value()) << flags.error().message;
+  EXPECT_EQ(flags->sim.history_fraction, 0.5);
+  EXPECT_FALSE(ParseCloudsimFlags({"--listen", "127.0.0.1:0", "--history-fraction", "2"}));
+}
+
 TEST(SimInventory, RejectsMalformed) {
   struct Case {
     const char* text;
