@@ -534,6 +534,7 @@ json::Value InstanceToJson(const InstanceStatus& i, int level) {
   if (i.completed_at) o.Set("completedAt", FormatRfc3339(*i.completed_at));
   if (i.escalated) o.Set("escalated", true);
   if (i.seen_transitional) o.Set("seenTransitional", true);
+  if (!i.baseline.empty()) o.Set("baseline", i.baseline);
   return o;
 }
 
@@ -615,6 +616,7 @@ Result<RebootRequestStatus> StatusFromJson(const json::Value& v) {
       i.escalated = esc && esc->AsBool();
       const json::Value* seen = o.Find("seenTransitional");
       i.seen_transitional = seen && seen->AsBool();
+      i.baseline = StringFrom(o.Find("baseline"));
       st.instances.push_back(std::move(i));
     }
   }

@@ -59,7 +59,7 @@ json::Value ToJson(const RebootRequest& request, bool include_status = true);
 //   1. finished instances keep id, state, reason and completedAt; messages are cut to 80 chars;
 //   2. finished instances keep id and state (and reason when Failed); in-flight ones lose only
 //      their message (crash safety needs requestedAt, acceptedAt, attempts, escalated,
-//      seenTransitional; requestId and reason are kept for people).
+//      seenTransitional, baseline; requestId and reason are kept for people).
 // The summary, phase and conditions are always complete. The result may still exceed
 // `max_bytes` (e.g. 10,000 instances all in flight); the store reports that as an error.
 json::Value StatusToJson(const RebootRequestStatus& status, size_t max_bytes = 0);

@@ -77,7 +77,11 @@ struct InstanceStatus {
   std::optional<SystemTime> accepted_at;   // reboot accepted (Rebooting)
   std::optional<SystemTime> completed_at;
   bool escalated = false;          // SoftFirst on Aliyun: the ForceStop call was made
-  bool seen_transitional = false;  // observed in REBOOTING/Starting/Stopping after the call
+  bool seen_transitional = false;  // a reboot was seen in progress after the intent
+  // What the cloud showed for the instance just before the intent (the provider's evidence
+  // text, e.g. "RUNNING RebootInstances:SUCCESS"): written durably with the intent, the
+  // reference every later observation is judged against (DESIGN.md §4).
+  std::string baseline;
 
   friend bool operator==(const InstanceStatus&, const InstanceStatus&) = default;
 };

@@ -2,6 +2,7 @@
 #include "pkg/app/daemon.h"
 
 #include <unistd.h>
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -263,10 +264,14 @@ Result<sim::Inventory> SimInventory(const RunConfig& config, const store::Reques
     for (const auto& id : r->spec.instance_ids) {
       if (!seen.insert(id).second) continue;
       if (r->spec.provider == cloud::Provider::kTencent) {
-        inv.tencent.push_back(sim::TencentEntry{id, sim::TencentInitialState::kRunning});
+        sim::TencentEntry e;
+        e.id = id;
+        inv.tencent.push_back(std::move(e));
       } else {
-        inv.aliyun.push_back(
-            sim::AliyunEntry{id, r->spec.region, sim::AliyunInitialState::kRunning});
+        sim::AliyunEntry e;
+        e.id = id;
+        e.region = r->spec.region;
+        inv.aliyun.push_back(std::move(e));
       }
     }
   }
@@ -450,6 +455,11 @@ int RunDaemon(const RunConfig& config) {
 
   controller::ControllerOptions co;
   co.poller.interval = config.poll_interval;
+  co.logic.min_reboot = config.min_reboot_duration;
+  // Close watching polls at a third of the shortest reboot, so that two observations (each
+  // taking up to a round to make) always fall within one reboot.
+  co.poller.close_interval = std::clamp<Duration>(
+      config.min_reboot_duration / 3, std::chrono::milliseconds(100), config.poll_interval);
   // Builds and initialises the controller; in Kubernetes mode with --leader-elect only once this
   // process leads. Returns false on a fatal error (logged).
   auto start_controller = [&]() -> bool {

@@ -161,6 +161,11 @@ std::vector<FlagSpec> RunFlagSpecs() {
       {"rate-limit", false, true, "calls per second, e.g. tencent.RebootInstances=20",
        "PROVIDER.ACTION=N"},
       {"poll-interval", false, false, "status poll interval (default 5s)", "DURATION"},
+      {"min-reboot-duration", false, false,
+       "shortest time a reboot keeps an instance visibly rebooting (default 10s; with "
+       "--simulate: from the simulator's reboot time); instances whose proof depends on "
+       "seeing a reboot are polled faster than this",
+       "DURATION"},
       {"metrics-bind-address", false, false,
        "Prometheus /metrics address (default 127.0.0.1:8080; \"0\" disables; \":8080\" all)",
        "ADDR"},
@@ -246,6 +251,19 @@ Result<RunConfig> ParseRunConfig(const std::vector<std::string>& args) {
     if (c.poll_interval < std::chrono::milliseconds(100)) {
       return MakeError(ErrorCode::kInvalidArgument, "--poll-interval must be at least 100ms");
     }
+  }
+  if (f.Has("min-reboot-duration")) {
+    Duration d;
+    REBOOTD_ASSIGN_OR_RETURN(d, ParseDuration(f.Get("min-reboot-duration")));
+    if (d < std::chrono::milliseconds(100) || d > std::chrono::minutes(10)) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "--min-reboot-duration must be between 100ms and 10m");
+    }
+    c.min_reboot_duration = d;
+  } else if (c.simulate) {
+    // The simulator's reboots last reboot_seconds x [0.7, 1.3]; keep a margin below the least.
+    c.min_reboot_duration = std::chrono::duration_cast<Duration>(
+        std::chrono::duration<double>(c.sim_reboot_seconds * 0.6));
   }
   c.metrics_bind_address = f.Get("metrics-bind-address", c.metrics_bind_address);
   c.health_probe_bind_address = f.Get("health-probe-bind-address", c.health_probe_bind_address);

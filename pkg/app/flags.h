@@ -59,6 +59,8 @@ struct RunConfig {
   std::string aliyun_signature = "v1";   // v1 | acs3
   std::vector<std::string> rate_limits;  // PROVIDER.ACTION=N, validated
   Duration poll_interval = std::chrono::seconds(5);
+  // --min-reboot-duration: the shortest time a reboot stays visible (cloud::Coverage).
+  Duration min_reboot_duration = std::chrono::seconds(10);
   std::string metrics_bind_address = "127.0.0.1:8080";
   std::string health_probe_bind_address = "127.0.0.1:8081";
   bool leader_elect = false;

@@ -48,3 +48,22 @@ bool RuleMatches(const ErrorRule& rule, std::string_view code) {
 }
 
 }  // namespace rebootd::cloud
+
+namespace rebootd::cloud {
+
+std::string ReasonForCode(const Error& e) {
+  switch (e.code) {
+    case ErrorCode::kNotFound:
+      return "InstanceNotFound";
+    case ErrorCode::kUnauthenticated:
+      return "Unauthenticated";
+    case ErrorCode::kPermissionDenied:
+      return "PermissionDenied";
+    case ErrorCode::kInvalidArgument:
+      return "InvalidRequest";
+    default:
+      return "RebootFailed";
+  }
+}
+
+}  // namespace rebootd::cloud

@@ -2,6 +2,7 @@
 // The four classes every cloud error falls into (DESIGN.md §5), and how they map onto ErrorCode.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "pkg/base/result.h"
@@ -33,6 +34,12 @@ struct ErrorRule {
   ErrorCode error_code;
 };
 bool RuleMatches(const ErrorRule& rule, std::string_view code);
+
+// The instance failure reason by canonical code alone, for errors a provider has no more
+// specific reason for: kNotFound -> InstanceNotFound, kUnauthenticated -> Unauthenticated,
+// kPermissionDenied -> PermissionDenied, kInvalidArgument -> InvalidRequest, anything else ->
+// RebootFailed.
+std::string ReasonForCode(const Error& error);
 
 // Short names for the tables.
 inline constexpr ErrorClass kThrottled = ErrorClass::kThrottled;

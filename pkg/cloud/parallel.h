@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // ParallelFor: runs fn(i) for i in [0, n) on up to `threads` threads (the calling thread
-// included) and returns when all are done. For issuing independent describe calls concurrently;
-// the rate limiter still paces them. fn must be thread-safe.
+// included) and returns when all are done; ForEachChunk: the same over chunks of a list. For
+// issuing independent describe calls concurrently; the rate limiter still paces them. fn must be
+// thread-safe.
 #pragma once
 
 #include <atomic>
@@ -29,15 +30,13 @@ inline void ParallelFor(size_t n, size_t threads, const std::function<void(size_
   work();
 }
 
-// Splits `items` into chunks of at most `chunk` items and calls fetch(chunk) for each on up to
-// `threads` threads; returns every result concatenated (in no particular order), or the first
-// error (chunks not started yet are skipped once one has failed). fetch must be thread-safe.
-template <class In, class Out>
-Result<std::vector<Out>> ParallelChunks(
-    const std::vector<In>& items, size_t chunk, size_t threads,
-    const std::function<Result<std::vector<Out>>(std::span<const In>)>& fetch) {
+// Splits `items` into chunks of at most `chunk` items and calls fn(chunk) for each on up to
+// `threads` threads. Returns OK, or the first error (chunks not started yet are skipped once one
+// has failed). fn must be thread-safe.
+template <class In>
+Status ForEachChunk(const std::vector<In>& items, size_t chunk, size_t threads,
+                    const std::function<Status(std::span<const In>)>& fn) {
   const size_t chunks = (items.size() + chunk - 1) / chunk;
-  std::vector<Out> out;
   std::mutex mu;
   std::optional<Error> first_error;
   ParallelFor(chunks, threads, [&](size_t c) {
@@ -46,17 +45,14 @@ Result<std::vector<Out>> ParallelChunks(
       if (first_error) return;
     }
     const size_t begin = c * chunk;
-    auto got =
-        fetch(std::span<const In>(items).subspan(begin, std::min(chunk, items.size() - begin)));
-    std::lock_guard lock(mu);
-    if (!got) {
-      if (!first_error) first_error = got.error();
-      return;
+    Status s = fn(std::span<const In>(items).subspan(begin, std::min(chunk, items.size() - begin)));
+    if (!s) {
+      std::lock_guard lock(mu);
+      if (!first_error) first_error = s.error();
     }
-    for (auto& o : *got) out.push_back(std::move(o));
   });
   if (first_error) return tl::unexpected(std::move(*first_error));
-  return out;
+  return {};
 }
 
 }  // namespace rebootd::cloud

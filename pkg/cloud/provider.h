@@ -4,9 +4,12 @@
 // are in-memory fakes (fake/). Thread-safe: the dispatcher and the poller call concurrently.
 #pragma once
 
+#include <functional>
+#include <mutex>
 #include <optional>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pkg/base/clock.h"
@@ -17,23 +20,75 @@ namespace rebootd::cloud {
 
 enum class RebootMode { kSoft, kHard, kSoftFirst };
 
-// What one observation of an instance says.
+// What one observation of an instance says, in cloud-neutral terms. The cloud-specific facts a
+// reboot changes travel as `evidence`, a short text only the provider that made it reads (see
+// Read() below); the controller stores it as the instance's baseline and never parses it.
 struct Observation {
   enum class Phase {
-    kRunning,       // RUNNING / Running
-    kTransitional,  // REBOOTING, STARTING, STOPPING / Starting, Stopping: a reboot in progress
-    kStopped,       // STOPPED, SHUTDOWN / Stopped
+    kRunning,       // running, with no operation in progress: a reboot may be asked for
+    kTransitional,  // a reboot, stop, start or other operation is in progress
+    kStopped,       // stopped (STOPPED, SHUTDOWN / Stopped)
     kOther,         // PENDING, LAUNCH_FAILED, TERMINATING, Pending, anything unknown
   };
   std::string id;
   Phase phase = Phase::kOther;
-  std::string raw_state;         // as the API said it
-  bool security_locked = false;  // Aliyun OperationLocks contains "security"
+  std::string raw_state;  // as the API said it, for messages (e.g. "REBOOTING", "Stopping")
+  // On its way down: a shutdown that has not finished (SoftFirst escalates only such instances
+  // or ones that show no sign of the soft reboot at all).
+  bool stopping = false;
+  bool security_locked = false;  // locked for security reasons: a reboot is refused
   std::vector<std::string> lock_reasons;
-  // Evidence of a reboot (DESIGN.md §4):
-  std::optional<SystemTime> start_time;  // Aliyun StartTime (may have minute precision)
-  std::string latest_operation;          // Tencent LatestOperation, e.g. "RebootInstances"
-  std::string latest_operation_state;    // Tencent LatestOperationState, e.g. "SUCCESS"
+  // The provider's record of what a reboot changes (DESIGN.md §4), e.g. Tencent
+  // "RUNNING RebootInstances:SUCCESS", Aliyun "Running 2026-12-02T16:15Z". Opaque to the
+  // controller; at most a few dozen characters.
+  std::string evidence;
+  // When the observation was made: the describe call was sent at or after `from` and answered
+  // at or before `until` (the provider's Clock; Clock::Now()).
+  SystemTime from{};
+  SystemTime until{};
+};
+
+// What one observation, read against the instance's baseline (the evidence of an observation
+// made while it was running, before its reboot call), says about a reboot since the baseline.
+enum class Sign {
+  kInProgress,      // a reboot is visibly under way (REBOOTING, a running reboot operation;
+                    // Stopping/Starting)
+  kRebooted,        // running, and the evidence moved away from the baseline the way a finished
+                    // reboot moves it (a new finished RebootInstances; a later StartTime)
+  kRebootFailed,    // running, and the cloud reports that a reboot begun after the baseline failed
+  kUnchanged,       // running with the baseline's evidence, which any finished reboot would
+                    // have moved: no reboot happened since the baseline
+  kUnchangedMaybe,  // running with evidence a finished reboot could also have left as it was
+                    // (the baseline already showed a finished reboot; minute-precision times; an
+                    // unrelated later operation): only an observed reboot in progress can tell
+  kNotRunning,      // stopped, or in another state that is neither running nor a reboot
+};
+std::string_view SignName(Sign s);
+
+// One describe call's worth of observations (Observe's sink).
+struct ObservedChunk {
+  // Observations the call returned; an account scan may return instances that were not asked
+  // for (the caller ignores those it does not watch).
+  std::vector<Observation> observations;
+  // Asked-for IDs the provider has established do not exist.
+  std::vector<std::string> absent;
+};
+// Called on the thread that runs Observe or on one of its helper threads, one call at a time
+// (providers serialise it with SerialSink).
+using ChunkSink = std::function<void(ObservedChunk)>;
+
+// Wraps a sink so that calls from several threads reach it one at a time.
+class SerialSink {
+ public:
+  explicit SerialSink(const ChunkSink& sink) : sink_(sink) {}
+  void operator()(ObservedChunk chunk) {
+    std::lock_guard lock(mu_);
+    if (sink_) sink_(std::move(chunk));
+  }
+
+ private:
+  const ChunkSink& sink_;
+  std::mutex mu_;
 };
 
 struct RebootCall {
@@ -75,10 +130,27 @@ class CloudProvider {
   virtual Result<RebootAccepted> Reboot(const RebootCall& call, std::stop_token stop) = 0;
 
   // Observes `ids` with as few API calls as possible (the provider picks per-ID queries or a
-  // scan of the account, see PollPlan). IDs that do not exist are absent from the result.
-  // Errors: the describe calls' errors after their retries (transient, throttled, auth).
-  virtual Result<std::vector<Observation>> Describe(const std::vector<std::string>& ids,
-                                                    std::stop_token stop) = 0;
+  // scan of the account, see PollPlan) and hands each call's observations to `sink` as soon as
+  // it is answered, so that a caller can act on the first pages of a long scan. Every asked-for
+  // ID is either observed or reported absent once Observe returns OK. Blocks; stamps each
+  // Observation's from/until. Errors: the describe calls' errors after their retries
+  // (transient, throttled, auth); chunks delivered before the error stand.
+  virtual Status Observe(const std::vector<std::string>& ids, std::stop_token stop,
+                         const ChunkSink& sink) = 0;
+
+  // Observe() collected: the observations of `ids` (absent IDs are missing from the result).
+  Result<std::vector<Observation>> Describe(const std::vector<std::string>& ids,
+                                            std::stop_token stop);
+
+  // The evidence rules of this cloud (DESIGN.md §4): what `now` says about a reboot since
+  // `baseline` (the `evidence` of an observation made while the instance was kRunning). Pure and
+  // thread-safe; an empty or unreadable baseline reads as kUnchangedMaybe for a running instance.
+  virtual Sign Read(std::string_view baseline, const Observation& now) const = 0;
+
+  // The instance failure reason (CamelCase, for status and events) for a terminal error of a
+  // reboot call: InstanceNotFound, InstanceLocked, InstanceExpired, NotRunning,
+  // InvalidInstanceId, Unauthenticated, PermissionDenied, InvalidRequest or RebootFailed.
+  virtual std::string FailureReason(const Error& error) const = 0;
 };
 
 // The polling plans (DESIGN.md §5) and their cost in API calls.

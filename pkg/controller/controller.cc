@@ -12,10 +12,12 @@ struct Controller::RunState {
   store::Record record;
   std::unordered_map<std::string, size_t> index;  // instance id -> position
   std::vector<InstanceRuntime> runtime;           // parallel to status.instances
-  std::vector<std::string> last_raw;              // last observed raw state, parallel
   cloud::CloudProvider* provider = nullptr;
   bool desired = true;
   bool dirty = false;
+  // A proof that exists nowhere else was seen (a reboot in progress for an instance whose
+  // baseline cannot tell one later): write it now rather than at the next coalesced write.
+  bool urgent = false;
   std::optional<SteadyTime> last_persist;
   std::string reported_spec_hash;  // a rejected changed spec already reported
   bool finished_reported = false;
@@ -28,7 +30,6 @@ struct Controller::RunState {
     index.reserve(inst.size());
     for (size_t i = 0; i < inst.size(); ++i) index.emplace(inst[i].id, i);
     runtime.resize(inst.size());
-    last_raw.resize(inst.size());
   }
 };
 
@@ -96,11 +97,17 @@ Status Controller::Init() {
     run->record = std::move(rec);
     run->BuildIndex();
     // After a restart, an instance in Requesting may or may not have been rebooted: resolve it
-    // by polling, never by calling again (DESIGN.md §4).
+    // by polling, never by calling again (DESIGN.md §4). What happened while rebootd was down
+    // was not watched: coverage runs from the intent, and the settle time from now (a call sent
+    // just before the crash may not show yet).
+    const SystemTime now = clock_.Now();
     for (size_t i = 0; i < run->st().instances.size(); ++i) {
-      if (run->st().instances[i].state == InstanceState::kRequesting) {
-        run->runtime[i].resolving = true;
-      }
+      const auto& s = run->st().instances[i];
+      if (s.state != InstanceState::kRequesting && s.state != InstanceState::kRebooting) continue;
+      auto& rt = run->runtime[i];
+      rt.coverage = cloud::Coverage(s.requested_at.value_or(now), options_.logic.min_reboot);
+      rt.resolve_from =
+          s.state == InstanceState::kRebooting && s.accepted_at ? *s.accepted_at : now;
     }
     run->finished_reported =
         run->st().phase == api::Phase::kSucceeded || run->st().phase == api::Phase::kFailed;
@@ -146,8 +153,20 @@ Controller::Workers* Controller::WorkersFor(cloud::CloudProvider* provider) {
       [this](const std::string& key, std::vector<ObservationEvent> e) {
         DeliverObservations(key, std::move(e));
       },
-      [this, scope = provider->scope()](const Error& e) {
+      [this, scope = provider->scope()](const Error& e, const std::vector<std::string>& keys) {
         recorder_.Warning("", "PollFailed", scope + ": " + e.ToString());
+        // Refused credentials or permissions: no instance waiting for its baseline will get
+        // one, and no reboot call would be accepted either.
+        if (e.code != ErrorCode::kUnauthenticated && e.code != ErrorCode::kPermissionDenied) {
+          return;
+        }
+        for (const auto& key : keys) {
+          {
+            std::lock_guard lock(inbox_mu_);
+            inbox_failures_[key] = PollFailure{e, clock_.Now()};
+          }
+          queue_.Add(key);
+        }
       });
   Workers* raw = w.get();
   workers_.emplace(provider, std::move(w));
@@ -186,7 +205,7 @@ void Controller::Shutdown() {
   }
   std::lock_guard lock(mu_);
   for (auto& [key, run] : runs_) {
-    ApplyInbox(*run);
+    ApplyInbox(*run, nullptr);  // the workers are stopped: record what they reported
     UpdatePhase(*run);
     if (run->dirty) (void)Persist(*run);
   }
@@ -198,16 +217,22 @@ Status Controller::Persist(RunState& run) {
   Status s = status_.Save(run.record);
   if (s) {
     run.dirty = false;
+    run.urgent = false;
     run.last_persist = clock_.SteadyNow();
   }
   return s;
 }
 
-void Controller::ApplyInbox(RunState& run) {
+void Controller::ApplyInbox(RunState& run, Workers* workers) {
   std::vector<RebootOutcome> outcomes;
   std::vector<ObservationEvent> observations;
+  std::optional<PollFailure> failure;
   {
     std::lock_guard lock(inbox_mu_);
+    if (auto ft = inbox_failures_.find(run.req().Key()); ft != inbox_failures_.end()) {
+      failure = std::move(ft->second);
+      inbox_failures_.erase(ft);
+    }
     auto it = inbox_outcomes_.find(run.req().Key());
     if (it != inbox_outcomes_.end()) {
       outcomes.swap(it->second);
@@ -219,21 +244,24 @@ void Controller::ApplyInbox(RunState& run) {
       inbox_observations_.erase(jt);
     }
   }
-  if (outcomes.empty() && observations.empty()) return;
-  cloud::Provider provider = run.req().spec.provider;
+  if (outcomes.empty() && observations.empty() && !failure) return;
+  if (!run.provider) return;  // nothing was dispatched or watched without a provider
   SteadyTime steady = clock_.SteadyNow();
-  Workers* workers = run.provider ? WorkersFor(run.provider) : nullptr;
+  const LogicContext ctx{*run.provider, options_.logic, run.req().spec.dry_run};
   std::vector<std::string> unwatch;
   bool nudge = false;
   for (const auto& o : outcomes) {
     auto it = run.index.find(o.id);
     if (it == run.index.end()) continue;
     auto& inst = run.st().instances[it->second];
-    Next next = ApplyOutcome(provider, o, inst, run.runtime[it->second], steady, options_.logic);
+    Next next = ApplyOutcome(ctx, o, inst, run.runtime[it->second], steady);
     run.dirty = true;
-    if (o.kind == RebootOutcome::Kind::kAccepted) nudge = true;
+    if (o.kind == RebootOutcome::Kind::kAccepted || o.kind == RebootOutcome::Kind::kAmbiguous) {
+      nudge = true;  // look soon: a reboot in progress is best seen early
+    }
     if (next == Next::kFinished) {
       unwatch.push_back(o.id);
+      run.runtime[it->second].watched = WatchLevel::kNone;
       recorder_.InstanceFinished(run.req(), inst);
     }
   }
@@ -242,20 +270,42 @@ void Controller::ApplyInbox(RunState& run) {
     if (it == run.index.end()) continue;
     size_t i = it->second;
     auto& inst = run.st().instances[i];
-    if (ev.observation) run.last_raw[i] = ev.observation->raw_state;
-    api::InstanceStatus before = inst;
-    Next next = ApplyObservation(provider, run.req().spec.dry_run, ev, inst, run.runtime[i], steady,
-                                 options_.logic);
-    if (!(before == inst)) run.dirty = true;
+    // Only persisted fields make the record dirty (a Pending instance's fresh baseline does not).
+    const InstanceState state_before = inst.state;
+    const bool seen_before = inst.seen_transitional;
+    Next next = ApplyObservation(ctx, ev, inst, run.runtime[i]);
+    if (inst.state != state_before || inst.seen_transitional != seen_before) run.dirty = true;
+    if (inst.seen_transitional && !seen_before && !api::IsFinished(inst.state) &&
+        run.runtime[i].baseline_ambiguous.value_or(true)) {
+      run.urgent = true;
+    }
     if (next == Next::kFinished) {
       unwatch.push_back(ev.id);
+      run.runtime[i].watched = WatchLevel::kNone;
       recorder_.InstanceFinished(run.req(), inst);
     }
   }
-  if (workers) {
-    if (!unwatch.empty()) workers->poller->Unwatch(run.req().Key(), unwatch);
-    if (nudge) workers->poller->Nudge();
+  if (failure) {
+    // Instances still waiting to be looked at cannot be rebooted with these credentials.
+    const std::string reason = run.provider->FailureReason(failure->error);
+    for (size_t i = 0; i < run.st().instances.size(); ++i) {
+      auto& inst = run.st().instances[i];
+      auto& rt = run.runtime[i];
+      if (inst.state != InstanceState::kPending || rt.in_flight || !rt.fresh_baseline.empty()) {
+        continue;
+      }
+      inst.state = InstanceState::kFailed;
+      inst.reason = reason;
+      inst.message = "cannot look at the instance before rebooting it: " + failure->error.message;
+      inst.completed_at = failure->at;
+      run.dirty = true;
+      unwatch.push_back(inst.id);
+      rt.watched = WatchLevel::kNone;
+      recorder_.InstanceFinished(run.req(), inst);
+    }
   }
+  if (workers && !unwatch.empty()) workers->poller->Unwatch(run.req().Key(), unwatch);
+  if (workers && nudge) workers->poller->Nudge();
 }
 
 Result<Controller::RunState*> Controller::LoadRun(const std::string& key) {
@@ -277,6 +327,7 @@ Result<Controller::RunState*> Controller::LoadRun(const std::string& key) {
       std::lock_guard lock(inbox_mu_);
       inbox_outcomes_.erase(key);
       inbox_observations_.erase(key);
+      inbox_failures_.erase(key);
     }
     runs_.erase(it);
   }
@@ -396,13 +447,13 @@ void Controller::Reconcile(const std::string& key) {
     run->dirty = true;
     queue_.Forget(key);
   }
-  ApplyInbox(*run);
   Workers* workers = WorkersFor(run->provider);
+  ApplyInbox(*run, workers);
   Decide(*run, workers);
   UpdatePhase(*run);
   bool now_finished = st.phase == api::Phase::kSucceeded || st.phase == api::Phase::kFailed;
   if (run->dirty) {
-    bool due = now_finished || !run->last_persist ||
+    bool due = now_finished || run->urgent || !run->last_persist ||
                clock_.SteadyNow() - *run->last_persist >= options_.persist_interval;
     if (due) {
       Status saved = Persist(*run);
@@ -437,14 +488,22 @@ void Controller::Decide(RunState& run, Workers* workers) {
   SteadyTime steady = clock_.SteadyNow();
   cloud::CloudProvider& provider = *run.provider;
   const bool aliyun = spec.provider == cloud::Provider::kAliyun;
-  const bool emulated_dry_run = spec.dry_run && !provider.SupportsDryRun();
-  std::vector<std::string> watch, unwatch;
+  // Dry runs the API cannot do are emulated by looking at the instances; real runs look at them
+  // first too (the baseline every later observation is judged against).
+  const bool api_dry_run = spec.dry_run && provider.SupportsDryRun();
+  std::vector<std::string> watch, watch_closely, unwatch;
   std::vector<size_t> dispatch;
   std::vector<size_t> escalate;
   std::optional<SystemTime> next_wake;
   std::optional<SteadyTime> next_retry;
   auto wake_at = [&](SystemTime t) {
     if (!next_wake || t < *next_wake) next_wake = t;
+  };
+  auto watch_at = [&](size_t i, WatchLevel level) {
+    auto& rt = run.runtime[i];
+    if (rt.watched == level) return;
+    rt.watched = level;
+    (level == WatchLevel::kClose ? watch_closely : watch).push_back(st.instances[i].id);
   };
   int requesting = 0;
   for (const auto& s : st.instances) requesting += s.state == InstanceState::kRequesting;
@@ -460,17 +519,18 @@ void Controller::Decide(RunState& run, Workers* workers) {
       s.reason = "Timeout";
       s.message =
           "not running again within timeoutSeconds=" + std::to_string(spec.timeout_seconds) +
-          (run.last_raw[i].empty() ? std::string() : " (last seen " + run.last_raw[i] + ")");
+          (rt.last_raw.empty() ? std::string() : " (last seen " + rt.last_raw + ")");
       s.completed_at = now;
       run.dirty = true;
       unwatch.push_back(s.id);
+      rt.watched = WatchLevel::kNone;
       recorder_.InstanceFinished(run.req(), s);
       continue;
     }
     wake_at(deadline);
-    if (rt.in_flight) continue;
     switch (s.state) {
       case InstanceState::kPending:
+        if (rt.in_flight) break;
         if (!run.desired) {
           s.state = InstanceState::kFailed;
           s.reason = "Cancelled";
@@ -478,13 +538,14 @@ void Controller::Decide(RunState& run, Workers* workers) {
           s.completed_at = now;
           run.dirty = true;
           unwatch.push_back(s.id);
+          rt.watched = WatchLevel::kNone;
           recorder_.InstanceFinished(run.req(), s);
           break;
         }
-        if (rt.check_state || emulated_dry_run) {
-          watch.push_back(s.id);
-          break;
-        }
+        if (!api_dry_run || rt.recheck) watch_at(i, WatchLevel::kNormal);
+        if (spec.dry_run && (!api_dry_run || rt.recheck)) break;  // decided by observations
+        // A real reboot waits for its baseline (an escalation that was not sent keeps its own).
+        if (!api_dry_run && rt.fresh_baseline.empty() && s.baseline.empty()) break;
         if (rt.retry_after && steady < *rt.retry_after) {
           if (!next_retry || *rt.retry_after < *next_retry) next_retry = rt.retry_after;
           break;
@@ -492,18 +553,28 @@ void Controller::Decide(RunState& run, Workers* workers) {
         dispatch.push_back(i);
         break;
       case InstanceState::kRequesting:
-        rt.resolving = true;
-        watch.push_back(s.id);
-        break;
       case InstanceState::kRebooting: {
-        watch.push_back(s.id);
+        // Watched closely while an equal observation could not rule a reboot out, or while an
+        // unanswered call or a restart is being resolved.
+        if (rt.watched != WatchLevel::kClose) {
+          const bool resolving = s.state == InstanceState::kRequesting && rt.resolve_from;
+          if (!rt.baseline_ambiguous) {
+            rt.baseline_ambiguous = BaselineIsAmbiguous(provider, s.baseline);
+          }
+          watch_at(i, resolving || (!s.seen_transitional && *rt.baseline_ambiguous)
+                          ? WatchLevel::kClose
+                          : WatchLevel::kNormal);
+        }
+        if (rt.in_flight || s.state != InstanceState::kRebooting) break;
         if (aliyun && spec.mode == api::Mode::kSoftFirst && !s.escalated && s.accepted_at) {
           auto soft = std::chrono::duration_cast<Duration>(std::chrono::duration<double>(
               static_cast<double>(spec.timeout_seconds) * options_.soft_first_fraction));
           SystemTime at = *s.accepted_at + std::chrono::duration_cast<SystemTime::duration>(soft);
-          // Escalate only while the soft reboot is visibly stuck (still Running without
-          // evidence, or Stopping); an instance that is Starting is on its way back.
-          bool stuck = run.last_raw[i] == "Running" || run.last_raw[i] == "Stopping";
+          // Escalate only while the soft reboot is visibly stuck (running with no sign of it,
+          // or still on its way down); an instance that is starting is on its way back.
+          bool stuck =
+              rt.last_stopping || (rt.last_sign && (*rt.last_sign == cloud::Sign::kUnchanged ||
+                                                    *rt.last_sign == cloud::Sign::kUnchangedMaybe));
           if (now >= at && stuck && run.desired) {
             escalate.push_back(i);
           } else if (now < at) {
@@ -524,15 +595,19 @@ void Controller::Decide(RunState& run, Workers* workers) {
   std::vector<RebootWork> work;
   const int window = options_.max_requesting_per_request;
   int room = requesting > window / 2 ? 0 : std::max(0, window - requesting);
+  // Instances whose baseline cannot rule out an unseen reboot are the ones a crash leaves
+  // undecidable (RebootUnverified) if their intent is written but their call not yet answered:
+  // write their intents only as fast as the dispatcher sends calls (a little ahead of it).
+  const size_t lookahead = options_.ambiguous_lookahead_calls * provider.MaxRebootBatch();
+  const size_t queued = workers->dispatcher->Queued();
+  int ambiguous_room = queued >= lookahead ? 0 : static_cast<int>(lookahead - queued);
   std::vector<size_t> intents;
   for (size_t i : escalate) {
     auto& s = st.instances[i];
+    auto& rt = run.runtime[i];
     s.escalated = true;
-    s.state = InstanceState::kRequesting;
-    s.requested_at = now;
-    s.accepted_at.reset();
-    s.seen_transitional = false;
-    s.attempts += 1;
+    rt.fresh_baseline.clear();  // the forced call is judged against the soft call's baseline
+    MarkIntent(s, rt, now, options_.logic);
     s.reason = "Escalating";
     s.message = "soft reboot not finished; escalating to a forced reboot";
     intents.push_back(i);
@@ -547,10 +622,14 @@ void Controller::Decide(RunState& run, Workers* workers) {
       continue;
     }
     if (room <= 0) break;
+    auto& rt = run.runtime[i];
+    const std::string& baseline = rt.fresh_baseline.empty() ? s.baseline : rt.fresh_baseline;
+    if (BaselineIsAmbiguous(provider, baseline)) {
+      if (ambiguous_room <= 0) continue;  // a later reconcile, when the queue has drained
+      --ambiguous_room;
+    }
     --room;
-    s.state = InstanceState::kRequesting;
-    s.requested_at = now;
-    s.attempts += 1;
+    MarkIntent(s, run.runtime[i], now, options_.logic);
     s.reason = "RebootRequested";
     s.message.clear();
     intents.push_back(i);
@@ -574,11 +653,18 @@ void Controller::Decide(RunState& run, Workers* workers) {
       queue_.AddRateLimited(run.req().Key());
     } else {
       recorder_.InstancesRequested(run.req(), static_cast<int>(intents.size()));
+      // The intents changed how closely these instances are watched.
+      for (size_t i : intents) {
+        auto& rt = run.runtime[i];
+        rt.baseline_ambiguous = BaselineIsAmbiguous(provider, st.instances[i].baseline);
+        if (*rt.baseline_ambiguous) watch_at(i, WatchLevel::kClose);
+      }
     }
   }
   for (const auto& w : work) run.runtime[run.index[w.id]].in_flight = true;
   if (!work.empty()) workers->dispatcher->Submit(std::move(work));
   if (!watch.empty()) workers->poller->Watch(run.req().Key(), watch);
+  if (!watch_closely.empty()) workers->poller->Watch(run.req().Key(), watch_closely, true);
   if (!unwatch.empty()) workers->poller->Unwatch(run.req().Key(), unwatch);
 
   if (next_wake) {

@@ -66,6 +66,9 @@ struct ControllerOptions {
   // once; bounds what a crash leaves to resolve by polling. New intents are written once at most
   // half of this is still Requesting (one durable write per half window, not per call).
   int max_requesting_per_request = 2000;
+  // Instances with an ambiguous baseline (BaselineIsAmbiguous) get their intent only while fewer
+  // than this many calls' worth (x MaxRebootBatch) of work waits in the dispatcher's queue.
+  size_t ambiguous_lookahead_calls = 4;
   // SoftFirst on Aliyun: escalate to ForceStop when not running again after this fraction of
   // timeoutSeconds.
   double soft_first_fraction = 1.0 / 3.0;
@@ -114,7 +117,7 @@ class Controller {
 
   void Reconcile(const std::string& key);
   Result<RunState*> LoadRun(const std::string& key);
-  void ApplyInbox(RunState& run);
+  void ApplyInbox(RunState& run, Workers* workers);
   void Decide(RunState& run, Workers* workers);
   Status Persist(RunState& run);
   void UpdatePhase(RunState& run);
@@ -140,6 +143,7 @@ class Controller {
   std::mutex inbox_mu_;
   std::map<std::string, std::vector<RebootOutcome>> inbox_outcomes_;
   std::map<std::string, std::vector<ObservationEvent>> inbox_observations_;
+  std::map<std::string, PollFailure> inbox_failures_;
 };
 
 }  // namespace rebootd::controller

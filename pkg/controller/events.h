@@ -31,12 +31,21 @@ struct RebootOutcome {
   bool dry_run = false;
 };
 
-// One poll result for one instance.
+// One poll result for one instance, made between `at` and `until` (the describe call's send and
+// answer; equal for an instance found absent).
 struct ObservationEvent {
   std::string id;
   SystemTime at{};
+  SystemTime until{};
   // nullopt: the instance does not exist (absent from a successful describe).
   std::optional<cloud::Observation> observation;
+};
+
+// A polling round that failed with an error the watching requests must know about (terminal:
+// credentials refused or not allowed to describe): it says nothing about single instances.
+struct PollFailure {
+  Error error;
+  SystemTime at{};
 };
 
 }  // namespace rebootd::controller

@@ -4,35 +4,9 @@
 namespace rebootd::controller {
 
 using api::InstanceState;
+using cloud::Sign;
+using cloud::Verdict;
 using Phase = cloud::Observation::Phase;
-
-std::string ReasonFor(const Error& e) {
-  const std::string& c = e.provider_code;
-  if (c == "InvalidInstanceId.NotFound" || c == "ResourceNotFound.InstanceNotExist" ||
-      e.code == ErrorCode::kNotFound)
-    return "InstanceNotFound";
-  if (c == "InstanceLockedForSecurity") return "InstanceLocked";
-  if (c == "InstanceExpiredOrInArrears") return "InstanceExpired";
-  if (c == "IncorrectInstanceStatus" || c == "ResourceUnavailable.InstanceNotRunning")
-    return "NotRunning";
-  if (c == "InvalidParameterValue.InvalidInstanceID") return "InvalidInstanceId";
-  if (e.code == ErrorCode::kUnauthenticated) return "Unauthenticated";
-  if (e.code == ErrorCode::kPermissionDenied) return "PermissionDenied";
-  if (e.code == ErrorCode::kInvalidArgument) return "InvalidRequest";
-  return "RebootFailed";
-}
-
-bool RebootedSince(cloud::Provider provider, const cloud::Observation& o, SystemTime since) {
-  if (provider == cloud::Provider::kTencent) {
-    return o.latest_operation == "RebootInstances" && o.latest_operation_state == "SUCCESS";
-  }
-  if (!o.start_time) return false;
-  // StartTime may come with minute precision ("2017-12-10T04:04Z"): then compare minutes.
-  auto secs = std::chrono::floor<std::chrono::seconds>(*o.start_time);
-  bool minute_precision = secs == std::chrono::floor<std::chrono::minutes>(secs);
-  if (minute_precision) return *o.start_time >= std::chrono::floor<std::chrono::minutes>(since);
-  return *o.start_time >= since;
-}
 
 namespace {
 
@@ -44,10 +18,50 @@ void Finish(api::InstanceStatus& s, InstanceState state, std::string reason, std
   s.completed_at = at;
 }
 
+std::string Seconds(Duration d) {
+  return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(d).count()) + "s";
+}
+
+// Why a running instance with unmoved evidence cannot prove or disprove a reboot.
+std::string UnverifiedMessage(const api::InstanceStatus& s, const InstanceRuntime& rt,
+                              const cloud::Observation& o, const LogicOptions& options) {
+  std::string call =
+      s.state == InstanceState::kRebooting
+          ? "the reboot call was accepted" +
+                (s.request_id.empty() ? std::string() : " (RequestId " + s.request_id + ")")
+          : "the outcome of the reboot call is unknown";
+  return call + ", but the instance runs with the evidence it showed before the call (" +
+         (s.baseline.empty() ? std::string("none recorded") : s.baseline) + ", now " + o.evidence +
+         "), which a reboot by this run could also have left as it was, and it " +
+         "was not watched closely enough since the call to have seen one (a gap of " +
+         Seconds(rt.coverage.max_gap()) + " between observations; a reboot can take as little as " +
+         Seconds(options.min_reboot) + "); it is not rebooted again";
+}
+
 }  // namespace
 
-Next ApplyOutcome(cloud::Provider /*provider*/, const RebootOutcome& o, api::InstanceStatus& s,
-                  InstanceRuntime& rt, SteadyTime steady_now, const LogicOptions& options) {
+void MarkIntent(api::InstanceStatus& s, InstanceRuntime& rt, SystemTime now,
+                const LogicOptions& options) {
+  if (!rt.fresh_baseline.empty()) s.baseline = rt.fresh_baseline;
+  s.state = InstanceState::kRequesting;
+  s.requested_at = now;
+  s.accepted_at.reset();
+  s.seen_transitional = false;
+  s.attempts += 1;
+  rt.coverage = cloud::Coverage(now, options.min_reboot);
+  rt.resolve_from.reset();
+  rt.baseline_ambiguous.reset();
+}
+
+bool BaselineIsAmbiguous(const cloud::CloudProvider& provider, const std::string& baseline) {
+  cloud::Observation same;
+  same.phase = Phase::kRunning;
+  same.evidence = baseline;
+  return provider.Read(baseline, same) != Sign::kUnchanged;
+}
+
+Next ApplyOutcome(const LogicContext& ctx, const RebootOutcome& o, api::InstanceStatus& s,
+                  InstanceRuntime& rt, SteadyTime steady_now) {
   rt.in_flight = false;
   if (api::IsFinished(s.state)) return Next::kNothing;
   using K = RebootOutcome::Kind;
@@ -58,14 +72,14 @@ Next ApplyOutcome(cloud::Provider /*provider*/, const RebootOutcome& o, api::Ins
       s.accepted_at = o.at;
       s.reason = o.force && s.escalated ? "Escalated" : "RebootAccepted";
       s.message.clear();
-      rt.resolving = false;
+      rt.resolve_from = o.at;
       return Next::kWatch;
     case K::kDryRunPassed:
       Finish(s, InstanceState::kSucceeded, "DryRunPassed",
              "the reboot would be accepted (dry run; nothing was rebooted)", o.at);
       return Next::kFinished;
     case K::kRejected:
-      Finish(s, InstanceState::kFailed, ReasonFor(o.error), o.error.message, o.at);
+      Finish(s, InstanceState::kFailed, ctx.provider.FailureReason(o.error), o.error.message, o.at);
       return Next::kFinished;
     case K::kWrongState:
       if (o.force && s.escalated) {
@@ -76,133 +90,131 @@ Next ApplyOutcome(cloud::Provider /*provider*/, const RebootOutcome& o, api::Ins
         s.accepted_at = s.requested_at;
         s.reason = "EscalationRefused";
         s.message = o.error.message;
-        rt.resolving = false;
+        rt.resolve_from = o.at;
         return Next::kWatch;
       }
-      // Nothing happened; find out what state the instance is in before trying again.
+      // Nothing happened; a new baseline is needed before trying again (what was seen after
+      // the intent was not this run's doing).
       s.state = InstanceState::kPending;
-      s.reason = ReasonFor(o.error);
+      s.reason = ctx.provider.FailureReason(o.error);
       s.message = o.error.message;
-      rt.check_state = true;
-      rt.retry_after = steady_now + options.wrong_state_retry;
+      s.seen_transitional = false;
+      s.baseline.clear();
+      rt.fresh_baseline.clear();
+      rt.recheck = true;
+      rt.retry_after = steady_now + ctx.options.wrong_state_retry;
       return Next::kWatch;
     case K::kAmbiguous:
-      // The call may have taken effect: never re-send blindly; the poller decides.
+      // The call may have taken effect: never re-send blindly; observations decide.
       s.reason = "Unconfirmed";
       s.message = "reboot call outcome unknown (" + o.error.ToString() + "); checking the instance";
-      rt.resolving = true;
+      rt.resolve_from = o.at;
       return Next::kWatch;
     case K::kNotSent:
+      // Nothing was sent: back to Pending with the same baseline (an escalation goes out again
+      // as the forced call it was).
       s.state = InstanceState::kPending;
-      rt.retry_after = steady_now + options.wrong_state_retry;
-      return o.dry_run ? Next::kDispatch : Next::kDispatch;
+      if (s.attempts > 0) s.attempts -= 1;
+      rt.retry_after = steady_now + ctx.options.wrong_state_retry;
+      return Next::kDispatch;
   }
   return Next::kNothing;
 }
 
-Next ApplyObservation(cloud::Provider provider, bool dry_run, const ObservationEvent& ev,
-                      api::InstanceStatus& s, InstanceRuntime& rt, SteadyTime steady_now,
-                      const LogicOptions& options) {
-  if (api::IsFinished(s.state) || rt.in_flight) return Next::kNothing;
+Next ApplyObservation(const LogicContext& ctx, const ObservationEvent& ev, api::InstanceStatus& s,
+                      InstanceRuntime& rt) {
+  if (api::IsFinished(s.state)) return Next::kNothing;
+  const bool after_intent = s.state != InstanceState::kPending;
   // Observations older than the intent say nothing about our call.
-  if (s.requested_at && ev.at < *s.requested_at) return Next::kNothing;
+  if (after_intent && s.requested_at && ev.at < *s.requested_at) return Next::kNothing;
   if (!ev.observation) {
+    if (rt.in_flight) return Next::kNothing;  // its call's outcome decides first
     Finish(s, InstanceState::kFailed, "InstanceNotFound",
-           "the instance does not exist (not returned by the describe call)", ev.at);
+           "instance " + s.id + " does not exist (not returned by the describe call)", ev.until);
     return Next::kFinished;
   }
   const cloud::Observation& o = *ev.observation;
-  rt.last_phase = o.phase;
-  switch (s.state) {
-    case InstanceState::kPending: {
-      if (o.security_locked) {
-        Finish(s, InstanceState::kFailed, "InstanceLocked",
-               "the instance is locked for security reasons and cannot be rebooted", ev.at);
-        return Next::kFinished;
-      }
-      if (dry_run) {
-        if (o.phase == Phase::kRunning) {
-          Finish(s, InstanceState::kSucceeded, "DryRunPassed",
-                 "the instance exists and is running (dry run; nothing was rebooted)", ev.at);
-          return Next::kFinished;
-        }
-        if (o.phase == Phase::kStopped || o.phase == Phase::kOther) {
-          Finish(s, InstanceState::kFailed, "NotRunning",
-                 "the instance is " + o.raw_state + "; only running instances can be rebooted",
-                 ev.at);
-          return Next::kFinished;
-        }
-        return Next::kWatch;  // transitional: wait
-      }
-      if (!rt.check_state) return Next::kNothing;
-      if (o.phase == Phase::kRunning) {
-        rt.check_state = false;
-        return Next::kDispatch;
-      }
-      if (o.phase == Phase::kStopped || o.phase == Phase::kOther) {
-        Finish(s, InstanceState::kFailed, "NotRunning",
-               "the instance is " + o.raw_state + "; only running instances can be rebooted",
-               ev.at);
-        return Next::kFinished;
-      }
-      return Next::kWatch;  // transitional: wait for it (until the deadline)
+  rt.last_raw = o.raw_state;
+  rt.last_stopping = o.stopping;
+
+  if (!after_intent) {
+    rt.last_sign.reset();
+    if (o.security_locked) {
+      Finish(s, InstanceState::kFailed, "InstanceLocked",
+             "the instance is locked for security reasons and cannot be rebooted", ev.until);
+      return Next::kFinished;
     }
-    case InstanceState::kRequesting: {
-      // Resolving an ambiguous call or a restart (DESIGN.md §4).
-      if (o.phase == Phase::kTransitional) {
+    if (o.phase == Phase::kStopped || o.phase == Phase::kOther) {
+      Finish(s, InstanceState::kFailed, "NotRunning",
+             "the instance is " + o.raw_state + "; only running instances can be rebooted",
+             ev.until);
+      return Next::kFinished;
+    }
+    if (o.phase == Phase::kTransitional) {
+      rt.fresh_baseline.clear();  // not a moment to take a baseline: wait (until the deadline)
+      return Next::kWatch;
+    }
+    if (ctx.dry_run) {
+      Finish(s, InstanceState::kSucceeded, "DryRunPassed",
+             "the instance exists and is running (dry run; nothing was rebooted)", ev.until);
+      return Next::kFinished;
+    }
+    rt.fresh_baseline = o.evidence;
+    rt.recheck = false;
+    return Next::kDispatch;
+  }
+
+  // Requesting or Rebooting: what does this observation say about our call?
+  rt.coverage.Observed(ev.at, ev.until);
+  const Sign sign = ctx.provider.Read(s.baseline, o);
+  rt.last_sign = sign;
+  if (sign == Sign::kInProgress) s.seen_transitional = true;
+  if (rt.in_flight) return Next::kNothing;  // the call's outcome comes first
+  cloud::WatchFacts facts;
+  facts.accepted = s.state == InstanceState::kRebooting;
+  facts.seen_in_progress = s.seen_transitional;
+  facts.settled = rt.resolve_from && ev.at - *rt.resolve_from >= ctx.options.settle;
+  facts.watched_closely = rt.coverage.Unbroken();
+  switch (cloud::Judge(sign, facts)) {
+    case Verdict::kYes:
+      if (!s.accepted_at) s.accepted_at = s.requested_at;
+      Finish(s, InstanceState::kSucceeded, "Rebooted",
+             sign == Sign::kRebooted
+                 ? "running again; the reboot moved the instance's evidence from " + s.baseline +
+                       " to " + o.evidence
+                 : "running again after it was seen rebooting",
+             ev.until);
+      return Next::kFinished;
+    case Verdict::kNotYet:
+      if (s.state == InstanceState::kRequesting && s.seen_transitional) {
         s.state = InstanceState::kRebooting;
-        s.seen_transitional = true;
         s.accepted_at = s.requested_at;
         s.reason = "RebootConfirmed";
-        s.message = "the instance is " + o.raw_state + " after the reboot call";
-        rt.resolving = false;
-        return Next::kWatch;
-      }
-      if (o.phase == Phase::kRunning) {
-        if (s.requested_at && RebootedSince(provider, o, *s.requested_at)) {
-          s.accepted_at = s.requested_at;
-          Finish(s, InstanceState::kSucceeded, "Rebooted",
-                 "running again; the reboot was confirmed from the instance's last operation",
-                 ev.at);
-          return Next::kFinished;
-        }
-        if (s.requested_at && ev.at - *s.requested_at >= options.settle) {
-          // The call did not take effect: it may be sent (again).
-          s.state = InstanceState::kPending;
-          s.reason = "RebootNotApplied";
-          s.message = "the earlier reboot call did not take effect; retrying";
-          rt.resolving = false;
-          return Next::kDispatch;
-        }
-        return Next::kWatch;
-      }
-      if (o.phase == Phase::kStopped) {
-        Finish(s, InstanceState::kFailed, "NotRunning", "the instance is " + o.raw_state, ev.at);
-        return Next::kFinished;
+        s.message = "the instance was seen " + o.raw_state + " after the reboot call";
       }
       return Next::kWatch;
-    }
-    case InstanceState::kRebooting: {
-      if (o.phase == Phase::kTransitional) {
-        s.seen_transitional = true;
-        return Next::kWatch;
+    case Verdict::kNo:
+      // The call did not take effect (nothing moved, and nothing could have come and gone
+      // unseen): it may be sent again, from the same baseline.
+      s.state = InstanceState::kPending;
+      s.reason = "RebootNotApplied";
+      s.message = "the earlier reboot call did not take effect; retrying";
+      rt.fresh_baseline = o.evidence;
+      return Next::kDispatch;
+    case Verdict::kFailed:
+      if (sign == Sign::kRebootFailed) {
+        Finish(s, InstanceState::kFailed, "RebootFailed",
+               "the cloud reports that the reboot failed (" + o.evidence + ")", ev.until);
+      } else {
+        Finish(s, InstanceState::kFailed, "NotRunning", "the instance is " + o.raw_state, ev.until);
       }
-      if (o.phase == Phase::kRunning) {
-        // Evidence counts only from observations made after the call was accepted (an
-        // earlier one may show a previous reboot's traces).
-        SystemTime since = s.requested_at ? *s.requested_at : ev.at;
-        bool after_accept = s.accepted_at && ev.at >= *s.accepted_at;
-        if (s.seen_transitional || (after_accept && RebootedSince(provider, o, since))) {
-          Finish(s, InstanceState::kSucceeded, "Rebooted", "running again after the reboot", ev.at);
-          return Next::kFinished;
-        }
-      }
-      return Next::kWatch;
-    }
-    default:
-      return Next::kNothing;
+      return Next::kFinished;
+    case Verdict::kCannotTell:
+      Finish(s, InstanceState::kFailed, "RebootUnverified",
+             UnverifiedMessage(s, rt, o, ctx.options), ev.until);
+      return Next::kFinished;
   }
-  (void)steady_now;
+  return Next::kNothing;
 }
 
 SystemTime DeadlineOf(const api::InstanceStatus& s, SystemTime run_started,

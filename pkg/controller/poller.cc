@@ -25,19 +25,31 @@ void Poller::Stop() {
   }
 }
 
-void Poller::Watch(const std::string& key, const std::vector<std::string>& ids) {
-  std::lock_guard lock(mu_);
-  bool added = false;
-  for (const auto& id : ids) {
-    added |= keys_by_id_[id].insert(key).second;
-    ids_by_key_[key].insert(id);
+void Poller::WakeWithin(Duration d) {
+  SteadyTime soon = clock_.SteadyNow() + d;
+  if (!wake_at_ || soon < *wake_at_) wake_at_ = soon;
+}
+
+void Poller::Watch(const std::string& key, const std::vector<std::string>& ids, bool close) {
+  {
+    std::lock_guard lock(mu_);
+    bool added = false;
+    bool closer = false;
+    for (const auto& id : ids) {
+      added |= keys_by_id_[id].insert(key).second;
+      ids_by_key_[key].insert(id);
+      if (close) {
+        closer |= close_.emplace(id, key).second;
+      } else {
+        close_.erase({id, key});
+      }
+    }
+    // New instances are looked at soon (a baseline, a dry run, a restart's resolution) rather
+    // than a whole interval later; closer watching starts within the close interval.
+    if (added) WakeWithin(options_.first_look_delay);
+    if (closer) WakeWithin(options_.close_interval);
   }
-  // New instances are looked at soon (a dry run, a state check, a restart's resolution) rather
-  // than a whole interval later.
-  if (added) {
-    SteadyTime soon = clock_.SteadyNow() + options_.after_reboot_delay;
-    if (!wake_at_ || soon < *wake_at_) wake_at_ = soon;
-  }
+  cv_.notify_all();
 }
 
 void Poller::Unwatch(const std::string& key, const std::vector<std::string>& ids) {
@@ -49,6 +61,7 @@ void Poller::Unwatch(const std::string& key, const std::vector<std::string>& ids
       it->second.erase(key);
       if (it->second.empty()) keys_by_id_.erase(it);
     }
+    close_.erase({id, key});
     if (kit != ids_by_key_.end()) kit->second.erase(id);
   }
   if (kit != ids_by_key_.end() && kit->second.empty()) ids_by_key_.erase(kit);
@@ -68,8 +81,7 @@ void Poller::UnwatchAll(const std::string& key) {
 void Poller::Nudge() {
   {
     std::lock_guard lock(mu_);
-    SteadyTime soon = clock_.SteadyNow() + options_.after_reboot_delay;
-    if (!wake_at_ || soon < *wake_at_) wake_at_ = soon;
+    WakeWithin(options_.after_reboot_delay);
   }
   cv_.notify_all();
 }
@@ -77,6 +89,11 @@ void Poller::Nudge() {
 size_t Poller::Watched() const {
   std::lock_guard lock(mu_);
   return keys_by_id_.size();
+}
+
+size_t Poller::WatchedClosely() const {
+  std::lock_guard lock(mu_);
+  return close_.size();
 }
 
 int64_t Poller::Rounds() const {
@@ -107,8 +124,9 @@ void Poller::Loop(std::stop_token stop) {
     Round(stop);
     std::lock_guard lock(mu_);
     ++rounds_;
-    SteadyTime next = last_start + options_.interval;
-    if (!keys_by_id_.empty() && (!wake_at_ || next < *wake_at_)) wake_at_ = next;
+    if (keys_by_id_.empty()) continue;
+    SteadyTime next = last_start + (close_.empty() ? options_.interval : options_.close_interval);
+    if (!wake_at_ || next < *wake_at_) wake_at_ = next;
   }
 }
 
@@ -120,29 +138,39 @@ void Poller::Round(std::stop_token stop) {
     for (const auto& [id, keys] : keys_by_id_) ids.push_back(id);
   }
   if (ids.empty()) return;
-  SystemTime at = clock_.Now();
-  auto result = provider_.Describe(ids, stop);
-  if (!result) {
-    if (on_error_ && result.error().code != ErrorCode::kCancelled) on_error_(result.error());
-    return;
-  }
-  std::map<std::string, const cloud::Observation*> seen;
-  for (const auto& o : *result) seen[o.id] = &o;
-  std::map<std::string, std::vector<ObservationEvent>> by_key;
-  {
-    std::lock_guard lock(mu_);
-    for (const auto& id : ids) {
-      auto kit = keys_by_id_.find(id);
-      if (kit == keys_by_id_.end()) continue;  // unwatched meanwhile
-      ObservationEvent ev;
-      ev.id = id;
-      ev.at = at;
-      auto sit = seen.find(id);
-      if (sit != seen.end()) ev.observation = *sit->second;
-      for (const auto& key : kit->second) by_key[key].push_back(ev);
+  // Each describe call's observations go to the requests that watch the instance now (a request
+  // that started watching during the round gets what the rest of the round sees).
+  auto sink = [&](cloud::ObservedChunk chunk) {
+    std::map<std::string, std::vector<ObservationEvent>> by_key;
+    SystemTime now = clock_.Now();
+    {
+      std::lock_guard lock(mu_);
+      auto add = [&](const std::string& id, SystemTime at, SystemTime until,
+                     std::optional<cloud::Observation> o) {
+        auto kit = keys_by_id_.find(id);
+        if (kit == keys_by_id_.end()) return;  // not watched (any more)
+        for (const auto& key : kit->second) {
+          by_key[key].push_back(ObservationEvent{id, at, until, o});
+        }
+      };
+      for (auto& o : chunk.observations) {
+        SystemTime at = o.from, until = o.until;
+        std::string id = o.id;
+        add(id, at, until, std::move(o));
+      }
+      for (const auto& id : chunk.absent) add(id, now, now, std::nullopt);
     }
+    for (auto& [key, events] : by_key) deliver_(key, std::move(events));
+  };
+  Status s = provider_.Observe(ids, stop, sink);
+  if (!s && on_error_ && s.error().code != ErrorCode::kCancelled) {
+    std::vector<std::string> keys;
+    {
+      std::lock_guard lock(mu_);
+      for (const auto& [key, watched] : ids_by_key_) keys.push_back(key);
+    }
+    on_error_(s.error(), keys);
   }
-  for (auto& [key, events] : by_key) deliver_(key, std::move(events));
 }
 
 }  // namespace rebootd::controller

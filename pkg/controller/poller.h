@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // Poller: the shared status poller of one CloudProvider. Every instance any request watches is
-// observed once per round with one CloudProvider::Describe (which picks the cheapest plan:
-// per-ID queries or an account scan). A round starts `after_reboot_delay` after a Nudge() (a
-// reboot was just accepted) or `interval` after the previous round, whichever comes first.
-// Thread-safe; one background thread.
+// observed once per round with one CloudProvider::Observe (which picks the cheapest plan:
+// per-ID queries or an account scan); each describe call's observations are delivered as soon
+// as they arrive, to every request that watches the instance at that moment. A round starts
+// `first_look_delay` after new instances are watched, `after_reboot_delay` after a Nudge() (a
+// reboot was just accepted), and otherwise `interval` after the previous one, or
+// `close_interval` while any instance is watched closely (a reboot must not come and go
+// between two observations of it). Thread-safe; one background thread.
 #pragma once
 
 #include <condition_variable>
@@ -23,7 +26,9 @@ namespace rebootd::controller {
 
 struct PollerOptions {
   Duration interval = std::chrono::seconds(5);
+  Duration close_interval = std::chrono::seconds(2);
   Duration after_reboot_delay = std::chrono::seconds(1);
+  Duration first_look_delay = std::chrono::milliseconds(50);
   // Minimum gap between the start of two rounds.
   Duration min_gap = std::chrono::milliseconds(500);
 };
@@ -31,23 +36,28 @@ struct PollerOptions {
 class Poller {
  public:
   using Deliver = std::function<void(const std::string& key, std::vector<ObservationEvent>)>;
-  using OnError = std::function<void(const Error&)>;
+  // A failed round: called once with the error, and with every key watched in that round.
+  using OnError = std::function<void(const Error&, const std::vector<std::string>& keys)>;
   Poller(cloud::CloudProvider& provider, Clock& clock, PollerOptions options, Deliver deliver,
          OnError on_error = {});
   ~Poller();
 
-  void Watch(const std::string& key, const std::vector<std::string>& ids);
+  // Watches `ids` for `key`; `close` asks for the close interval (until Unwatch, or a Watch of
+  // the same IDs with close = false).
+  void Watch(const std::string& key, const std::vector<std::string>& ids, bool close = false);
   void Unwatch(const std::string& key, const std::vector<std::string>& ids);
   void UnwatchAll(const std::string& key);
-  // Asks for a round soon (after_reboot_delay from now). Watch() of new IDs does the same.
+  // Asks for a round soon (after_reboot_delay from now).
   void Nudge();
   void Stop();
   size_t Watched() const;
+  size_t WatchedClosely() const;
   int64_t Rounds() const;
 
  private:
   void Loop(std::stop_token stop);
   void Round(std::stop_token stop);
+  void WakeWithin(Duration d);  // mu_ held
 
   cloud::CloudProvider& provider_;
   Clock& clock_;
@@ -59,6 +69,7 @@ class Poller {
   std::condition_variable_any cv_;
   std::map<std::string, std::set<std::string>> keys_by_id_;  // guarded by mu_
   std::map<std::string, std::set<std::string>> ids_by_key_;  // guarded by mu_
+  std::set<std::pair<std::string, std::string>> close_;      // (id, key) guarded by mu_
   std::optional<SteadyTime> wake_at_;                        // guarded by mu_
   int64_t rounds_ = 0;                                       // guarded by mu_
   std::jthread thread_;

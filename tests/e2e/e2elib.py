@@ -76,11 +76,21 @@ def aliyun_ids(n, prefix="bpe2e"):
 
 
 def write_inventory(path, tencent=(), aliyun=()):
-    """tencent: [(id, state)]; aliyun: [(id, region, state)]. Written as JSON (accepted format)."""
-    doc = {
-        "tencent": [{"id": i, "state": s} for i, s in tencent],
-        "aliyun": [{"id": i, "region": r, "state": s} for i, r, s in aliyun],
-    }
+    """tencent: [(id, state)] or [(id, state, latestOperation, latestOperationState)];
+    aliyun: [(id, region, state)] or [(id, region, state, startTime)]: the optional fields are the
+    instance's history before the simulator started. Written as JSON (an accepted format)."""
+    def t_entry(e):
+        d = {"id": e[0], "state": e[1]}
+        if len(e) > 2:
+            d.update({"latestOperation": e[2], "latestOperationState": e[3]})
+        return d
+
+    def a_entry(e):
+        d = {"id": e[0], "region": e[1], "state": e[2]}
+        if len(e) > 3:
+            d["startTime"] = e[3]
+        return d
+    doc = {"tencent": [t_entry(e) for e in tencent], "aliyun": [a_entry(e) for e in aliyun]}
     with open(path, "w") as f:
         json.dump(doc, f)
     return path
@@ -136,6 +146,9 @@ class Simulator:
             args += ["--rate-limit", "%s=%d" % (k, v)]
         args += list(extra)
         self.args = args
+        # What rebootd must know of this cloud: the shortest time a reboot stays visible (the
+        # shortest drawn duration, with a margin for scheduling on a loaded machine).
+        self.min_reboot_ms = max(100, int(reboot_seconds * (1.0 - reboot_jitter) * 850))
         self.proc = None
         self.url = None
         self.log_path = os.path.join(workdir, "cloudsim.log")
@@ -195,7 +208,8 @@ class Simulator:
         return json.loads(http_get(self.url + "/_sim/instances"))
 
     def endpoint_args(self):
-        return ["--tencent-endpoint", self.url, "--aliyun-endpoint", self.url]
+        return ["--tencent-endpoint", self.url, "--aliyun-endpoint", self.url,
+                "--min-reboot-duration", "%dms" % self.min_reboot_ms]
 
 
 def rebootd_args(sim, manifests_dir, state_dir, poll_interval="300ms", extra=(), metrics="0"):

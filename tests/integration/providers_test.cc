@@ -63,7 +63,8 @@ TEST(TencentProviderIntegration, RebootsABatchInOneCallAndSeesItCompleteByAccoun
   for (const auto& id : ids) {
     EXPECT_EQ(seen[id].phase, Phase::kTransitional) << id;
     EXPECT_EQ(seen[id].raw_state, "REBOOTING");
-    EXPECT_EQ(seen[id].latest_operation, "RebootInstances");
+    EXPECT_EQ(seen[id].evidence, "REBOOTING RebootInstances:OPERATING");
+    EXPECT_EQ(provider.Read("RUNNING -", seen[id]), cloud::Sign::kInProgress);
   }
   EXPECT_EQ(h.TencentAction("DescribeInstances").calls, 1);
   EXPECT_EQ(provider.LastPlan(), PollPlan::kAccountScan);
@@ -78,7 +79,8 @@ TEST(TencentProviderIntegration, RebootsABatchInOneCallAndSeesItCompleteByAccoun
   ASSERT_EQ(seen.size(), 30u);
   for (const auto& id : ids) {
     EXPECT_EQ(seen[id].phase, Phase::kRunning) << id;
-    EXPECT_EQ(seen[id].latest_operation_state, "SUCCESS");
+    EXPECT_EQ(seen[id].evidence, "RUNNING RebootInstances:SUCCESS");
+    EXPECT_EQ(provider.Read("RUNNING -", seen[id]), cloud::Sign::kRebooted);
   }
   const auto report = h.sim().GetReport();
   EXPECT_EQ(report.tencent.total_reboots, 30);
@@ -120,6 +122,8 @@ TEST(TencentProviderIntegration, AmbiguousRebootIsResolvedByTheEvidenceOfAPoll) 
   Harness h;
   h.sim().SetFaults({Always(FaultKind::kResetAfter, "tencent.RebootInstances")});
   cloud::tencent::TencentProvider provider(h.Ecm());
+  auto baseline = provider.Describe({"ein-running1"}, {});
+  ASSERT_TRUE(baseline.has_value() && baseline->size() == 1);
   auto r = provider.Reboot(RebootCall{{"ein-running1"}, RebootMode::kSoft, false, false}, {});
   ASSERT_FALSE(r.has_value());
   EXPECT_TRUE(r.error().ambiguous);
@@ -129,8 +133,8 @@ TEST(TencentProviderIntegration, AmbiguousRebootIsResolvedByTheEvidenceOfAPoll) 
   ASSERT_EQ(observed->size(), 1u);
   const Observation& o = observed->front();
   EXPECT_EQ(o.phase, Phase::kRunning);
-  EXPECT_EQ(o.latest_operation, "RebootInstances");  // evidence: it was rebooted
-  EXPECT_EQ(o.latest_operation_state, "SUCCESS");
+  // Evidence against the baseline: the last operation moved to a finished RebootInstances.
+  EXPECT_EQ(provider.Read(baseline->front().evidence, o), cloud::Sign::kRebooted);
   EXPECT_EQ(h.TencentReboots("ein-running1"), 1);
 }
 
@@ -162,8 +166,9 @@ TEST(AliyunProviderIntegration, RebootsOneCallPerInstanceAndSeesThemComplete) {
   ASSERT_EQ(done->size(), 6u);
   for (const auto& o : *done) {
     EXPECT_EQ(o.phase, Phase::kRunning) << o.id;
-    ASSERT_TRUE(o.start_time.has_value());
-    EXPECT_GT(*o.start_time, *start_times[o.id].start_time) << o.id;  // evidence of the reboot
+    // Evidence of the reboot: a later StartTime than the baseline's.
+    EXPECT_EQ(provider.Read(start_times[o.id].evidence, o), cloud::Sign::kRebooted)
+        << start_times[o.id].evidence << " -> " << o.evidence;
   }
   EXPECT_EQ(h.AliyunAction("RebootInstance").calls, 6);
   EXPECT_EQ(h.AliyunAction("RebootInstance").effects, 6);
@@ -202,27 +207,26 @@ TEST(AliyunProviderIntegration, DryRunLocksAndLargeDescribes) {
 
 // ---- both, in real time: the simulator on the SystemClock too ----
 
-// Completion as DESIGN.md §4 defines it: seen transitional and then running, or running with
-// evidence of a reboot after the call (Tencent LatestOperation, Aliyun StartTime).
+// Completion as DESIGN.md §4 defines it: seen in progress and then running, or running with
+// evidence that moved from the baseline (taken before the call) the way a reboot moves it.
 class CompletionWatcher {
  public:
-  CompletionWatcher(cloud::CloudProvider& provider, std::vector<std::string> ids,
-                    SystemTime called_at)
-      : provider_(provider), ids_(std::move(ids)), called_at_(called_at) {}
+  CompletionWatcher(cloud::CloudProvider& provider, std::vector<std::string> ids)
+      : provider_(provider), ids_(std::move(ids)) {}
 
+  void Baseline() {
+    auto observed = provider_.Describe(ids_, {});
+    ASSERT_TRUE(observed.has_value()) << observed.error().ToString();
+    for (const auto& o : *observed) baseline_[o.id] = o.evidence;
+  }
   void Poll() {
     auto observed = provider_.Describe(ids_, {});
     ASSERT_TRUE(observed.has_value()) << observed.error().ToString();
     for (const auto& o : *observed) {
-      if (o.phase == Phase::kTransitional) transitional_.insert(o.id);
+      const cloud::Sign sign = provider_.Read(baseline_[o.id], o);
+      if (sign == cloud::Sign::kInProgress) transitional_.insert(o.id);
       if (o.phase != Phase::kRunning) continue;
-      const bool tencent_evidence =
-          o.latest_operation == "RebootInstances" && o.latest_operation_state == "SUCCESS";
-      // StartTime has second precision here (minute precision on the real service).
-      const bool aliyun_evidence =
-          o.start_time.has_value() &&
-          *o.start_time >= std::chrono::floor<std::chrono::seconds>(called_at_);
-      if (transitional_.count(o.id) || tencent_evidence || aliyun_evidence) done_.insert(o.id);
+      if (transitional_.count(o.id) || sign == cloud::Sign::kRebooted) done_.insert(o.id);
     }
   }
   bool Done() const { return done_.size() == ids_.size(); }
@@ -231,7 +235,7 @@ class CompletionWatcher {
  private:
   cloud::CloudProvider& provider_;
   const std::vector<std::string> ids_;
-  const SystemTime called_at_;
+  std::map<std::string, std::string> baseline_;
   std::set<std::string> transitional_, done_;
 };
 
@@ -243,19 +247,20 @@ TEST(ProvidersRealTime, BothProvidersRebootAndCompleteOnTheWallClock) {
   options.aliyun_instances = 4;
   Harness h(options, /*real_time=*/true);
 
-  const SystemTime called_at = SystemClock::Instance().Now();
   cloud::tencent::TencentProvider tencent(h.Ecm());
   const auto tencent_ids = TencentIds(1, 12);
-  ASSERT_TRUE(
-      tencent.Reboot(RebootCall{tencent_ids, RebootMode::kSoft, false, false}, {}).has_value());
   cloud::aliyun::AliyunProvider aliyun(h.Ecs(cloud::aliyun::SignatureMethod::kAcs3));
   const auto aliyun_ids = AliyunIds(1, 4);
+  CompletionWatcher tencent_watch(tencent, tencent_ids);
+  CompletionWatcher aliyun_watch(aliyun, aliyun_ids);
+  ASSERT_NO_FATAL_FAILURE(tencent_watch.Baseline());
+  ASSERT_NO_FATAL_FAILURE(aliyun_watch.Baseline());
+  ASSERT_TRUE(
+      tencent.Reboot(RebootCall{tencent_ids, RebootMode::kSoft, false, false}, {}).has_value());
   for (const auto& id : aliyun_ids) {
     ASSERT_TRUE(aliyun.Reboot(RebootCall{{id}, RebootMode::kSoft, false, false}, {}).has_value());
   }
 
-  CompletionWatcher tencent_watch(tencent, tencent_ids, called_at);
-  CompletionWatcher aliyun_watch(aliyun, aliyun_ids, called_at);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
   while (!(tencent_watch.Done() && aliyun_watch.Done()) &&
          std::chrono::steady_clock::now() < deadline) {

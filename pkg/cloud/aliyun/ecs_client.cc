@@ -88,6 +88,7 @@ struct EcsClient::Answer {
   std::string request_id;
   int http_status = 0;
   bool dry_run_passed = false;
+  std::optional<SystemTime> server_time;  // the answer's Date header
 };
 
 std::string DefaultEndpoint(std::string_view region) {
@@ -247,6 +248,7 @@ Result<EcsClient::Answer> EcsClient::Attempt(std::string_view action, const Para
     answer.request_id = request_id;
     answer.http_status = status;
     answer.dry_run_passed = true;
+    answer.server_time = http::ParseHttpDate(response->headers.GetOr("Date"));
     return answer;
   }
 
@@ -305,6 +307,7 @@ Result<EcsClient::Answer> EcsClient::Attempt(std::string_view action, const Para
   answer.body = *std::move(parsed);
   answer.request_id = request_id;
   answer.http_status = status;
+  answer.server_time = http::ParseHttpDate(response->headers.GetOr("Date"));
   return answer;
 }
 
@@ -451,6 +454,7 @@ Result<InstancesPage> EcsClient::DescribeInstances(const DescribeInstancesQuery&
                                          static_cast<int>(query.ids.size()), stop));
   InstancesPage page;
   page.request_id = answer.request_id;
+  page.server_time = answer.server_time;
   page.total_count = IntAt(answer.body, "TotalCount").value_or(0);
   page.next_token = StringAt(answer.body, "NextToken");
   const json::Value* list = WrappedArray(answer.body, "Instances", "Instance");

@@ -94,6 +94,8 @@ struct InstancesPage {
   int64_t total_count = 0;  // meaningless with NextToken paging (cloud-apis.md §1.10)
   std::string next_token;   // "" on the last page
   std::string request_id;
+  // The cloud's time when it answered (the HTTP Date header), when it sent one.
+  std::optional<SystemTime> server_time;
 };
 
 struct DescribeInstancesQuery {
@@ -147,6 +149,7 @@ class EcsClient {
                                           std::stop_token stop = {});
 
   const std::string& endpoint() const { return endpoint_; }
+  Clock& clock() const { return clock_; }
   const std::string& region() const { return options_.region; }
 
  private:

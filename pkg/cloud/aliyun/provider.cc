@@ -2,7 +2,9 @@
 #include "pkg/cloud/aliyun/provider.h"
 
 #include <algorithm>
+#include <set>
 
+#include "pkg/cloud/aliyun/evidence.h"
 #include "pkg/cloud/parallel.h"
 
 namespace rebootd::cloud::aliyun {
@@ -11,26 +13,6 @@ AliyunProvider::AliyunProvider(std::unique_ptr<EcsClient> client, AliyunProvider
     : client_(std::move(client)),
       options_(std::move(options)),
       scope_(options_.scope.empty() ? "aliyun/" + client_->region() : options_.scope) {}
-
-Observation AliyunProvider::ToObservation(const Instance& i) {
-  Observation o;
-  o.id = i.id;
-  o.raw_state = i.status;
-  if (i.status == "Running") {
-    o.phase = Observation::Phase::kRunning;
-  } else if (i.status == "Starting" || i.status == "Stopping") {
-    o.phase = Observation::Phase::kTransitional;
-  } else if (i.status == "Stopped") {
-    o.phase = Observation::Phase::kStopped;
-  } else {
-    o.phase = Observation::Phase::kOther;
-  }
-  o.lock_reasons = i.lock_reasons;
-  o.security_locked =
-      std::find(i.lock_reasons.begin(), i.lock_reasons.end(), "security") != i.lock_reasons.end();
-  o.start_time = i.start_time_parsed;
-  return o;
-}
 
 Result<RebootAccepted> AliyunProvider::Reboot(const RebootCall& call, std::stop_token stop) {
   if (call.ids.size() != 1) {
@@ -42,25 +24,47 @@ Result<RebootAccepted> AliyunProvider::Reboot(const RebootCall& call, std::stop_
   return RebootAccepted{r->request_id, r->dry_run_passed};
 }
 
-Result<std::vector<Observation>> AliyunProvider::Describe(const std::vector<std::string>& ids,
-                                                          std::stop_token stop) {
+Sign AliyunProvider::Read(std::string_view baseline, const Observation& now) const {
+  return ReadSign(baseline, now);
+}
+
+std::string AliyunProvider::FailureReason(const Error& error) const {
+  return aliyun::FailureReason(error);
+}
+
+Status AliyunProvider::Observe(const std::vector<std::string>& ids, std::stop_token stop,
+                               const ChunkSink& sink) {
   constexpr size_t kBatch = 100;
-  return ParallelChunks<std::string, Observation>(
-      ids, kBatch, options_.describe_concurrency,
-      [&](std::span<const std::string> chunk) -> Result<std::vector<Observation>> {
-        DescribeInstancesQuery q;
-        q.ids.assign(chunk.begin(), chunk.end());
-        q.max_results = 100;
-        std::vector<Observation> got;
-        // One page normally holds all; follow NextToken defensively.
-        while (true) {
-          auto page = client_->DescribeInstances(q, stop);
-          if (!page) return tl::unexpected(page.error());
-          for (const auto& inst : page->instances) got.push_back(ToObservation(inst));
-          if (page->next_token.empty()) return got;
-          q.next_token = page->next_token;
-        }
-      });
+  SerialSink out(sink);
+  return ForEachChunk<std::string>(ids, kBatch, options_.describe_concurrency,
+                                   [&](std::span<const std::string> chunk) -> Status {
+                                     DescribeInstancesQuery q;
+                                     q.ids.assign(chunk.begin(), chunk.end());
+                                     q.max_results = 100;
+                                     ObservedChunk got;
+                                     // One page normally holds all; follow NextToken defensively.
+                                     while (true) {
+                                       SystemTime from = client_->clock().Now();
+                                       auto page = client_->DescribeInstances(q, stop);
+                                       if (!page) return MakeError(page.error());
+                                       SystemTime until = client_->clock().Now();
+                                       for (const auto& inst : page->instances) {
+                                         Observation o = ObservationOf(inst, page->server_time);
+                                         o.from = from;
+                                         o.until = until;
+                                         got.observations.push_back(std::move(o));
+                                       }
+                                       if (page->next_token.empty()) break;
+                                       q.next_token = page->next_token;
+                                     }
+                                     std::set<std::string> returned;
+                                     for (const auto& o : got.observations) returned.insert(o.id);
+                                     for (const auto& id : chunk) {
+                                       if (!returned.count(id)) got.absent.push_back(id);
+                                     }
+                                     out(std::move(got));
+                                     return OkStatus();
+                                   });
 }
 
 }  // namespace rebootd::cloud::aliyun

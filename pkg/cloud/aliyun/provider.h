@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // AliyunProvider: the CloudProvider for Alibaba Cloud ECS over an EcsClient, for one region.
 // One RebootInstance per call (ForceStop for Hard and for the SoftFirst escalation; DryRun
-// supported). Describe uses DescribeInstances with up to 100 IDs per call (one page each), which
-// also returns StartTime and OperationLocks, the evidence the controller needs. Thread-safe.
+// supported). Observe uses DescribeInstances with up to 100 IDs per call (one page each), which
+// also returns StartTime and OperationLocks; each call's answer is handed on as it arrives. The
+// evidence rules are in evidence.h. Thread-safe.
 #pragma once
 
 #include <memory>
@@ -26,10 +27,10 @@ class AliyunProvider final : public CloudProvider {
   size_t MaxRebootBatch() const override { return 1; }
   bool SupportsDryRun() const override { return true; }
   Result<RebootAccepted> Reboot(const RebootCall& call, std::stop_token stop) override;
-  Result<std::vector<Observation>> Describe(const std::vector<std::string>& ids,
-                                            std::stop_token stop) override;
-
-  static Observation ToObservation(const Instance& i);
+  Status Observe(const std::vector<std::string>& ids, std::stop_token stop,
+                 const ChunkSink& sink) override;
+  Sign Read(std::string_view baseline, const Observation& now) const override;
+  std::string FailureReason(const Error& error) const override;
 
  private:
   std::unique_ptr<EcsClient> client_;

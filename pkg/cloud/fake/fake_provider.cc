@@ -3,15 +3,20 @@
 
 #include <algorithm>
 
+#include "pkg/cloud/aliyun/evidence.h"
+#include "pkg/cloud/tencent/evidence.h"
+
 namespace rebootd::cloud::fake {
 
 FakeProvider::FakeProvider(FakeOptions options, Clock& clock) : options_(options), clock_(clock) {}
 
-void FakeProvider::AddInstance(const std::string& id, State state) {
+void FakeProvider::AddInstance(const std::string& id, State state, bool rebooted_before) {
   std::lock_guard lock(mu_);
   Instance inst;
   inst.state = state;
-  inst.start_time = clock_.Now() - std::chrono::hours(24);
+  inst.start_time =
+      clock_.Now() - (rebooted_before ? std::chrono::hours(1) : std::chrono::hours(24));
+  if (rebooted_before) inst.latest_operation = "RebootInstances";
   instances_[id] = inst;
 }
 
@@ -121,7 +126,7 @@ Result<RebootAccepted> FakeProvider::Reboot(const RebootCall& call, std::stop_to
       inst.reboot_started = now;
       inst.reboots += 1;
       inst.last_force = call.force;
-      inst.operated = true;
+      inst.latest_operation = "RebootInstances";
     }
   }
   if (scripted) return MakeError(scripted->error);
@@ -129,49 +134,67 @@ Result<RebootAccepted> FakeProvider::Reboot(const RebootCall& call, std::stop_to
 }
 
 Observation FakeProvider::ObserveLocked(const std::string& id, const Instance& inst) const {
-  Observation o;
-  o.id = id;
   SystemTime now = clock_.Now();
-  bool tencent = options_.kind == Provider::kTencent;
-  if (inst.state == State::kStopped || inst.state == State::kLocked) {
-    o.phase = Observation::Phase::kStopped;
-    o.raw_state = tencent ? "STOPPED" : "Stopped";
-    o.security_locked = inst.state == State::kLocked;
-    if (o.security_locked) o.lock_reasons = {"security"};
-  } else if (inst.reboot_started && now < *inst.reboot_started + options_.reboot_duration) {
-    o.phase = Observation::Phase::kTransitional;
-    o.raw_state = tencent ? "REBOOTING" : "Starting";
+  const bool rebooting =
+      inst.reboot_started && now < *inst.reboot_started + options_.reboot_duration;
+  const bool stopped = inst.state == State::kStopped || inst.state == State::kLocked;
+  Observation o;
+  if (options_.kind == Provider::kTencent) {
+    tencent::Instance t;
+    t.id = id;
+    t.state = stopped ? "STOPPED" : rebooting ? "REBOOTING" : "RUNNING";
+    t.latest_operation = inst.latest_operation;
+    if (!inst.latest_operation.empty())
+      t.latest_operation_state = rebooting ? "OPERATING" : "SUCCESS";
+    t.restrict_state = inst.state == State::kLocked ? "PROTECTIVELY_ISOLATED" : "NORMAL";
+    o = tencent::ObservationOf(t);
   } else {
-    o.phase = Observation::Phase::kRunning;
-    o.raw_state = tencent ? "RUNNING" : "Running";
+    aliyun::Instance a;
+    a.id = id;
+    a.status = stopped ? "Stopped" : rebooting ? "Starting" : "Running";
+    SystemTime start = inst.start_time;
+    if (inst.reboot_started && !rebooting) start = *inst.reboot_started + options_.reboot_duration;
+    a.start_time = FormatRfc3339(start);
+    if (!options_.start_time_with_seconds) a.start_time = a.start_time.substr(0, 16) + "Z";
+    if (inst.state == State::kLocked) a.lock_reasons = {"security"};
+    o = aliyun::ObservationOf(a);
   }
-  SystemTime start = inst.start_time;
-  if (inst.reboot_started && now >= *inst.reboot_started + options_.reboot_duration) {
-    start = *inst.reboot_started + options_.reboot_duration;
-  }
-  if (!tencent) o.start_time = start;
-  if (tencent && inst.operated) {
-    o.latest_operation = "RebootInstances";
-    o.latest_operation_state =
-        o.phase == Observation::Phase::kTransitional ? "OPERATING" : "SUCCESS";
-  }
+  o.from = now;
+  o.until = now;
   return o;
 }
 
-Result<std::vector<Observation>> FakeProvider::Describe(const std::vector<std::string>& ids,
-                                                        std::stop_token) {
-  std::lock_guard lock(mu_);
-  ++describe_calls_;
-  if (describe_failures_ > 0) {
-    --describe_failures_;
-    return MakeError(describe_error_);
+Status FakeProvider::Observe(const std::vector<std::string>& ids, std::stop_token,
+                             const ChunkSink& sink) {
+  ObservedChunk chunk;
+  {
+    std::lock_guard lock(mu_);
+    ++describe_calls_;
+    if (describe_failures_ > 0) {
+      --describe_failures_;
+      return MakeError(describe_error_);
+    }
+    for (const auto& id : ids) {
+      auto it = instances_.find(id);
+      if (it == instances_.end()) {
+        chunk.absent.push_back(id);
+      } else {
+        chunk.observations.push_back(ObserveLocked(id, it->second));
+      }
+    }
   }
-  std::vector<Observation> out;
-  for (const auto& id : ids) {
-    auto it = instances_.find(id);
-    if (it != instances_.end()) out.push_back(ObserveLocked(id, it->second));
-  }
-  return out;
+  if (sink) sink(std::move(chunk));
+  return OkStatus();
+}
+
+Sign FakeProvider::Read(std::string_view baseline, const Observation& now) const {
+  return options_.kind == Provider::kTencent ? tencent::ReadSign(baseline, now)
+                                             : aliyun::ReadSign(baseline, now);
+}
+
+std::string FakeProvider::FailureReason(const Error& error) const {
+  return options_.kind == Provider::kTencent ? tencent::FailureReason(error)
+                                             : aliyun::FailureReason(error);
 }
 
 }  // namespace rebootd::cloud::fake

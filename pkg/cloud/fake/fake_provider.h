@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // FakeProvider: an in-memory CloudProvider with the reboot state machine of either cloud and
-// scripted faults, for deterministic controller tests on a ManualClock. Thread-safe.
+// scripted faults, for deterministic controller tests on a ManualClock. Its observations and
+// evidence rules are the real providers' (tencent/evidence.h, aliyun/evidence.h), made from the
+// fields those clouds would return; an instance may carry an earlier reboot in its history.
+// Thread-safe.
 #pragma once
 
 #include <deque>
@@ -19,6 +22,9 @@ struct FakeOptions {
   Provider kind = Provider::kTencent;
   Duration reboot_duration = std::chrono::seconds(3);
   size_t max_batch = 100;  // 100 for Tencent, 1 for Aliyun
+  // Aliyun StartTime with seconds ("2026-01-01T00:00:05Z") or, as the API usually writes it, at
+  // minute precision ("2026-01-01T00:00Z").
+  bool start_time_with_seconds = true;
 };
 
 // A scripted answer for the next reboot call.
@@ -32,7 +38,10 @@ class FakeProvider final : public CloudProvider {
   FakeProvider(FakeOptions options, Clock& clock);
 
   enum class State { kRunning, kStopped, kLocked };
-  void AddInstance(const std::string& id, State state = State::kRunning);
+  // `rebooted_before`: the instance was rebooted before (Tencent: LatestOperation
+  // RebootInstances SUCCESS; Aliyun: StartTime one hour ago instead of a day ago).
+  void AddInstance(const std::string& id, State state = State::kRunning,
+                   bool rebooted_before = false);
   // Fails the next reboot calls, in order.
   void ScriptReboot(ScriptedReboot s);
   // Makes Describe fail `n` times with `e`.
@@ -50,8 +59,10 @@ class FakeProvider final : public CloudProvider {
   size_t MaxRebootBatch() const override { return options_.max_batch; }
   bool SupportsDryRun() const override { return options_.kind == Provider::kAliyun; }
   Result<RebootAccepted> Reboot(const RebootCall& call, std::stop_token stop) override;
-  Result<std::vector<Observation>> Describe(const std::vector<std::string>& ids,
-                                            std::stop_token stop) override;
+  Status Observe(const std::vector<std::string>& ids, std::stop_token stop,
+                 const ChunkSink& sink) override;
+  Sign Read(std::string_view baseline, const Observation& now) const override;
+  std::string FailureReason(const Error& error) const override;
 
  private:
   struct Instance {
@@ -60,7 +71,7 @@ class FakeProvider final : public CloudProvider {
     SystemTime start_time{};
     int reboots = 0;
     bool last_force = false;
-    bool operated = false;
+    std::string latest_operation;  // Tencent LatestOperation ("" or "RebootInstances")
   };
   Observation ObserveLocked(const std::string& id, const Instance& inst) const;
 

@@ -100,6 +100,7 @@ class EcmClient {
                                           int limit, std::stop_token stop = {});
 
   const std::string& endpoint() const { return endpoint_; }
+  Clock& clock() const { return clock_; }
 
  private:
   struct Answer;

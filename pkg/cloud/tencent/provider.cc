@@ -3,9 +3,10 @@
 
 #include <mutex>
 #include <set>
-#include <unordered_map>
+#include <span>
 
 #include "pkg/cloud/parallel.h"
+#include "pkg/cloud/tencent/evidence.h"
 
 namespace rebootd::cloud::tencent {
 namespace {
@@ -30,28 +31,6 @@ StopType ToStopType(RebootMode m) {
 TencentProvider::TencentProvider(std::unique_ptr<EcmClient> client, TencentProviderOptions options)
     : client_(std::move(client)), options_(std::move(options)) {}
 
-Observation TencentProvider::ToObservation(const Instance& i) {
-  Observation o;
-  o.id = i.id;
-  o.raw_state = i.state;
-  if (i.state == "RUNNING") {
-    o.phase = Observation::Phase::kRunning;
-  } else if (i.state == "REBOOTING" || i.state == "STARTING" || i.state == "STOPPING") {
-    o.phase = Observation::Phase::kTransitional;
-  } else if (i.state == "STOPPED" || i.state == "SHUTDOWN") {
-    o.phase = Observation::Phase::kStopped;
-  } else {
-    o.phase = Observation::Phase::kOther;
-  }
-  o.security_locked = i.restrict_state == "PROTECTIVELY_ISOLATED";
-  if (!i.restrict_state.empty() && i.restrict_state != "NORMAL") {
-    o.lock_reasons.push_back(i.restrict_state);
-  }
-  o.latest_operation = i.latest_operation;
-  o.latest_operation_state = i.latest_operation_state;
-  return o;
-}
-
 Result<RebootAccepted> TencentProvider::Reboot(const RebootCall& call, std::stop_token stop) {
   // ForceReboot: "force restart if the normal restart fails" — what Hard asks for.
   bool force = call.mode == RebootMode::kHard || call.force;
@@ -60,53 +39,88 @@ Result<RebootAccepted> TencentProvider::Reboot(const RebootCall& call, std::stop
   return RebootAccepted{*r, false};
 }
 
-Result<std::vector<Observation>> TencentProvider::DescribePerId(const std::vector<std::string>& ids,
-                                                                std::stop_token stop) {
-  return ParallelChunks<std::string, Observation>(
-      ids, kPerIdBatch, options_.describe_concurrency,
-      [&](std::span<const std::string> chunk) -> Result<std::vector<Observation>> {
-        Filter f{"instance-id", {chunk.begin(), chunk.end()}};
-        auto page = client_->DescribeInstances({f}, 0, static_cast<int>(kPageSize), stop);
-        if (!page) return tl::unexpected(page.error());
-        std::vector<Observation> got;
-        for (const auto& inst : page->instances) got.push_back(ToObservation(inst));
-        return got;
-      });
+Sign TencentProvider::Read(std::string_view baseline, const Observation& now) const {
+  return ReadSign(baseline, now);
 }
 
-Result<std::vector<Observation>> TencentProvider::Describe(const std::vector<std::string>& ids,
-                                                           std::stop_token stop) {
-  if (ids.empty()) return std::vector<Observation>{};
+std::string TencentProvider::FailureReason(const Error& error) const {
+  return tencent::FailureReason(error);
+}
+
+Result<std::vector<Observation>> TencentProvider::Page(const std::vector<Filter>& filters,
+                                                       int64_t offset, int64_t* total,
+                                                       std::stop_token stop) {
+  SystemTime from = client_->clock().Now();
+  auto page = client_->DescribeInstances(filters, offset, static_cast<int>(kPageSize), stop);
+  if (!page) return MakeError(page.error());
+  SystemTime until = client_->clock().Now();
+  if (total) *total = page->total_count;
+  std::vector<Observation> got;
+  got.reserve(page->instances.size());
+  for (const auto& inst : page->instances) {
+    Observation o = ObservationOf(inst);
+    o.from = from;
+    o.until = until;
+    got.push_back(std::move(o));
+  }
+  return got;
+}
+
+Status TencentProvider::ObservePerId(const std::vector<std::string>& ids, std::stop_token stop,
+                                     SerialSink& sink) {
+  return ForEachChunk<std::string>(ids, kPerIdBatch, options_.describe_concurrency,
+                                   [&](std::span<const std::string> chunk) -> Status {
+                                     Filter f{"instance-id", {chunk.begin(), chunk.end()}};
+                                     auto page = Page({f}, 0, nullptr, stop);
+                                     if (!page) return MakeError(page.error());
+                                     std::set<std::string> returned;
+                                     for (const auto& o : *page) returned.insert(o.id);
+                                     ObservedChunk out;
+                                     for (const auto& id : chunk) {
+                                       if (!returned.count(id)) out.absent.push_back(id);
+                                     }
+                                     out.observations = std::move(*page);
+                                     sink(std::move(out));
+                                     return OkStatus();
+                                   });
+}
+
+Status TencentProvider::Observe(const std::vector<std::string>& ids, std::stop_token stop,
+                                const ChunkSink& sink) {
+  if (ids.empty()) return OkStatus();
+  SerialSink out(sink);
   int64_t n = static_cast<int64_t>(ids.size());
   int64_t per_id_calls = (n + kPerIdBatch - 1) / kPerIdBatch;
   if (per_id_calls <= 1) {
     last_plan_ = PollPlan::kPerId;
-    return DescribePerId(ids, stop);
+    return ObservePerId(ids, stop, out);
   }
-  int64_t total = account_total_.load();
-  std::vector<Observation> out;
   std::set<std::string> wanted(ids.begin(), ids.end());
-  std::unordered_map<std::string, bool> seen;
+  std::set<std::string> seen;  // wanted IDs observed so far
+  std::mutex mu;               // guards seen
+  auto deliver = [&](std::vector<Observation> page) {
+    {
+      std::lock_guard lock(mu);
+      for (const auto& o : page) {
+        if (wanted.count(o.id)) seen.insert(o.id);
+      }
+    }
+    out(ObservedChunk{std::move(page), {}});
+  };
+  int64_t total = account_total_.load();
   int64_t next_offset = 0;
   if (total < 0) {
     // Unknown account size: the first scan page costs one call and tells the total.
-    auto first = client_->DescribeInstances({}, 0, static_cast<int>(kPageSize), stop);
+    auto first = Page({}, 0, &total, stop);
     if (!first) return MakeError(first.error());
-    total = first->total_count;
     account_total_ = total;
-    for (const auto& inst : first->instances) {
-      if (wanted.count(inst.id)) {
-        out.push_back(ToObservation(inst));
-        seen[inst.id] = true;
-      }
-    }
+    deliver(std::move(*first));
     next_offset = kPageSize;
   }
-  PollChoice choice = ChoosePollPlan(n - static_cast<int64_t>(seen.size()), kPerIdBatch,
-                                     std::max<int64_t>(0, total - next_offset), kPageSize);
-  if (next_offset == 0) {
-    choice = ChoosePollPlan(n, kPerIdBatch, total, kPageSize);
-  }
+  PollChoice choice = next_offset == 0
+                          ? ChoosePollPlan(n, kPerIdBatch, total, kPageSize)
+                          : ChoosePollPlan(n - static_cast<int64_t>(seen.size()), kPerIdBatch,
+                                           std::max<int64_t>(0, total - next_offset), kPageSize);
   last_plan_ = choice.plan;
   if (choice.plan == PollPlan::kPerId) {
     std::vector<std::string> rest;
@@ -115,15 +129,11 @@ Result<std::vector<Observation>> TencentProvider::Describe(const std::vector<std
     }
     // The first scan page already held every ID: that page was this round's only call.
     if (rest.empty() && next_offset > 0) last_plan_ = PollPlan::kAccountScan;
-    auto more = DescribePerId(rest, stop);
-    if (!more) return MakeError(more.error());
-    for (auto& o : *more) out.push_back(std::move(o));
-    return out;
+    return ObservePerId(rest, stop, out);
   }
-  // Account scan: pages from next_offset to total, fetched concurrently.
+  // Account scan: pages from next_offset to total in the account's order, a few in flight.
   size_t pages =
       static_cast<size_t>((std::max<int64_t>(0, total - next_offset) + kPageSize - 1) / kPageSize);
-  std::mutex mu;
   std::optional<Error> first_error;
   int64_t max_total = total;
   ParallelFor(pages, options_.describe_concurrency, [&](size_t p) {
@@ -132,19 +142,18 @@ Result<std::vector<Observation>> TencentProvider::Describe(const std::vector<std
       if (first_error) return;
     }
     int64_t offset = next_offset + static_cast<int64_t>(p) * kPageSize;
-    auto page = client_->DescribeInstances({}, offset, static_cast<int>(kPageSize), stop);
-    std::lock_guard lock(mu);
+    int64_t page_total = 0;
+    auto page = Page({}, offset, &page_total, stop);
     if (!page) {
+      std::lock_guard lock(mu);
       if (!first_error) first_error = page.error();
       return;
     }
-    max_total = std::max(max_total, page->total_count);
-    for (const auto& inst : page->instances) {
-      if (wanted.count(inst.id) && !seen.count(inst.id)) {
-        out.push_back(ToObservation(inst));
-        seen[inst.id] = true;
-      }
+    {
+      std::lock_guard lock(mu);
+      max_total = std::max(max_total, page_total);
     }
+    deliver(std::move(*page));
   });
   if (first_error) return MakeError(*first_error);
   account_total_ = max_total;
@@ -153,12 +162,7 @@ Result<std::vector<Observation>> TencentProvider::Describe(const std::vector<std
   for (const auto& id : ids) {
     if (!seen.count(id)) missing.push_back(id);
   }
-  if (!missing.empty()) {
-    auto more = DescribePerId(missing, stop);
-    if (!more) return MakeError(more.error());
-    for (auto& o : *more) out.push_back(std::move(o));
-  }
-  return out;
+  return ObservePerId(missing, stop, out);
 }
 
 }  // namespace rebootd::cloud::tencent

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "pkg/cloud/fake/fake_provider.h"
+#include "tests/support/forwarding_provider.h"
 #include "tests/support/memory_status_store.h"
 
 namespace rebootd::controller {
@@ -21,25 +22,17 @@ using State = FakeProvider::State;
 
 // Answers each reboot call only after 100 ms of simulated time (a call in flight, as on a real
 // network), so that outcomes reach the controller one call at a time.
-class SlowRebootProvider final : public cloud::CloudProvider {
+class SlowRebootProvider final : public testing::ForwardingProvider {
  public:
-  SlowRebootProvider(cloud::CloudProvider& inner, Clock& clock) : inner_(inner), clock_(clock) {}
-  cloud::Provider kind() const override { return inner_.kind(); }
-  std::string scope() const override { return inner_.scope(); }
-  size_t MaxRebootBatch() const override { return inner_.MaxRebootBatch(); }
-  bool SupportsDryRun() const override { return inner_.SupportsDryRun(); }
+  SlowRebootProvider(cloud::CloudProvider& inner, Clock& clock)
+      : ForwardingProvider(inner), clock_(clock) {}
   Result<cloud::RebootAccepted> Reboot(const cloud::RebootCall& call,
                                        std::stop_token stop) override {
     if (!clock_.SleepFor(100ms, stop)) return MakeError(ErrorCode::kCancelled, "stopped");
-    return inner_.Reboot(call, stop);
-  }
-  Result<std::vector<cloud::Observation>> Describe(const std::vector<std::string>& ids,
-                                                   std::stop_token stop) override {
-    return inner_.Describe(ids, stop);
+    return inner().Reboot(call, stop);
   }
 
  private:
-  cloud::CloudProvider& inner_;
   Clock& clock_;
 };
 
@@ -112,6 +105,9 @@ class ControllerTest : public ::testing::Test {
     o.poller.min_gap = 100ms;
     o.dispatcher.retry_delay = 200ms;
     o.logic.settle = 10s;
+    // The fake's reboots last 3 s: close watching must look more often than that.
+    o.logic.min_reboot = 2s;
+    o.poller.close_interval = 500ms;
     o.logic.wrong_state_retry = 1s;
     o.persist_interval = 0ms;
     if (tweak_) tweak_(o);
@@ -312,6 +308,116 @@ TEST_F(ControllerTest, RestartWithIntentRecordedResolvesByPollingAndDoesNotReboo
   EXPECT_EQ(provider_->RebootsOf("ein-ccccccc1"), 1);
   EXPECT_EQ(provider_->RebootsOf("ein-ccccccc2"), 1);
   EXPECT_EQ(Find(out, "ein-ccccccc2")->attempts, 2);
+}
+
+// Proof of reboot (issue: an earlier reboot in an instance's history was reported as this run's).
+// Half the fleet was rebooted before; calls fail before taking effect, after taking effect, and
+// with unknown outcome. Every instance that ends Succeeded was rebooted exactly once by the run,
+// none twice, and (everything being watched closely) all of them succeed.
+TEST_F(ControllerTest, EarlierRebootsAreNeverTakenForThisRunsAndFaultsAreResolved) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 400; ++i) {
+    ids.push_back(TencentId(i));
+    provider_->AddInstance(ids.back(), State::kRunning, /*rebooted_before=*/i % 2 == 0);
+  }
+  Error timeout{ErrorCode::kDeadlineExceeded, "timed out", "", "", 0, /*ambiguous=*/true};
+  Error reset{ErrorCode::kUnavailable, "connection reset", "", "", 0, /*ambiguous=*/true};
+  Error internal{ErrorCode::kUnavailable, "InternalError", "InternalError", "r", 200, true};
+  provider_->ScriptReboot({timeout, /*apply_effect=*/false});   // 100 IDs, nothing happened
+  provider_->ScriptReboot({reset, /*apply_effect=*/true});      // 100 IDs, rebooted
+  provider_->ScriptReboot({internal, /*apply_effect=*/false});  // 100 IDs, nothing happened
+  cache_.MarkSynced();
+  StartController();
+  Add(MakeRequest("history", cloud::Provider::kTencent, ids));
+  ASSERT_TRUE(Drive());
+  auto st = StatusOf("ops/history");
+  EXPECT_EQ(st.phase, api::Phase::kSucceeded);
+  int succeeded = 0;
+  for (const auto& i : st.instances) {
+    EXPECT_EQ(provider_->RebootsOf(i.id), i.state == api::InstanceState::kSucceeded ? 1 : 0)
+        << i.id << " " << i.reason << ": " << i.message;
+    succeeded += i.state == api::InstanceState::kSucceeded;
+    EXPECT_FALSE(i.baseline.empty()) << i.id;
+  }
+  EXPECT_EQ(succeeded, 400);
+  // 4 first calls, then the 200 instances of the two calls that did nothing, again.
+  EXPECT_EQ(provider_->RebootCalls(), 6);
+}
+
+// A restart after an outage longer than a reboot: an instance whose baseline already showed a
+// finished reboot cannot be proven either way. It ends RebootUnverified, with no second call,
+// whether or not the call before the crash took effect; a fresh one is decided by its evidence.
+TEST_F(ControllerTest, RestartAfterALongOutageCannotTellAndDoesNotCallAgain) {
+  provider_->AddInstance("ein-hist0001", State::kRunning, /*rebooted_before=*/true);
+  provider_->AddInstance("ein-hist0002", State::kRunning, /*rebooted_before=*/true);
+  provider_->AddInstance("ein-frsh0001");
+  provider_->AddInstance("ein-frsh0002");
+  const SystemTime intent = clock_.Now();
+  // The crashed process's calls: these two took effect, the other two never left.
+  ASSERT_TRUE(provider_->Reboot({{"ein-hist0001"}, cloud::RebootMode::kSoft, false, false}, {}));
+  ASSERT_TRUE(provider_->Reboot({{"ein-frsh0001"}, cloud::RebootMode::kSoft, false, false}, {}));
+  auto req = MakeRequest("outage", cloud::Provider::kTencent,
+                         {"ein-hist0001", "ein-hist0002", "ein-frsh0001", "ein-frsh0002"});
+  store::Record rec;
+  rec.request = req;
+  api::RebootRequestStatus st;
+  st.phase = api::Phase::kInProgress;
+  st.started_at = intent;
+  st.spec_hash = api::SpecHash(req.spec);
+  for (const auto& id : req.spec.instance_ids) {
+    api::InstanceStatus i;
+    i.id = id;
+    i.state = api::InstanceState::kRequesting;
+    i.requested_at = intent;
+    i.attempts = 1;
+    i.baseline = id.starts_with("ein-hist") ? "RUNNING RebootInstances:SUCCESS" : "RUNNING -";
+    st.instances.push_back(i);
+  }
+  rec.request.status = st;
+  store_.Put(rec);
+  cache_.Upsert(req);
+  cache_.MarkSynced();
+  clock_.Advance(60s);  // rebootd was down for a minute; the reboots (3 s) came and went
+  const int calls_before = provider_->RebootCalls();
+  StartController();
+  ASSERT_TRUE(Drive());
+  auto out = StatusOf("ops/outage");
+  EXPECT_EQ(Find(out, "ein-hist0001")->reason, "RebootUnverified");
+  EXPECT_EQ(Find(out, "ein-hist0002")->reason, "RebootUnverified");
+  EXPECT_EQ(Find(out, "ein-hist0001")->state, api::InstanceState::kFailed);
+  EXPECT_NE(Find(out, "ein-hist0002")->message.find("not rebooted again"), std::string::npos);
+  EXPECT_EQ(Find(out, "ein-frsh0001")->reason, "Rebooted");  // its last operation moved
+  EXPECT_EQ(Find(out, "ein-frsh0002")->state, api::InstanceState::kSucceeded);
+  EXPECT_EQ(Find(out, "ein-frsh0002")->attempts, 2);  // not applied, sent once more
+  EXPECT_EQ(provider_->RebootCalls() - calls_before, 1);
+  EXPECT_EQ(provider_->RebootsOf("ein-hist0001"), 1);
+  EXPECT_EQ(provider_->RebootsOf("ein-hist0002"), 0);
+  EXPECT_EQ(provider_->RebootsOf("ein-frsh0001"), 1);
+  EXPECT_EQ(provider_->RebootsOf("ein-frsh0002"), 1);
+  EXPECT_EQ(out.phase, api::Phase::kFailed);
+}
+
+TEST_F(ControllerTest, RefusedCredentialsFailInstancesWaitingForTheirBaseline) {
+  provider_->AddInstance("ein-jjjjjjj1");
+  provider_->AddInstance("ein-jjjjjjj2");
+  Error refused{ErrorCode::kUnauthenticated,
+                "tencent DescribeInstances: AuthFailure.SecretIdNotFound",
+                "AuthFailure.SecretIdNotFound",
+                "r",
+                200,
+                false};
+  provider_->FailDescribes(1000, refused);
+  cache_.MarkSynced();
+  StartController();
+  Add(MakeRequest("refused", cloud::Provider::kTencent, {"ein-jjjjjjj1", "ein-jjjjjjj2"}));
+  ASSERT_TRUE(Drive(30s));
+  auto st = StatusOf("ops/refused");
+  EXPECT_EQ(st.phase, api::Phase::kFailed);
+  for (const auto& i : st.instances) {
+    EXPECT_EQ(i.reason, "Unauthenticated") << i.id;
+    EXPECT_NE(i.message.find("SecretIdNotFound"), std::string::npos) << i.message;
+  }
+  EXPECT_EQ(provider_->RebootCalls(), 0);
 }
 
 TEST_F(ControllerTest, TencentDryRunRebootsNothing) {

@@ -36,10 +36,14 @@ class GatedProvider final : public cloud::CloudProvider {
     sent_.push_back(call.ids[0]);
     return cloud::RebootAccepted{"req-" + call.ids[0], false};
   }
-  Result<std::vector<cloud::Observation>> Describe(const std::vector<std::string>&,
-                                                   std::stop_token) override {
-    return std::vector<cloud::Observation>{};
+  Status Observe(const std::vector<std::string>&, std::stop_token,
+                 const cloud::ChunkSink&) override {
+    return OkStatus();
   }
+  cloud::Sign Read(std::string_view, const cloud::Observation&) const override {
+    return cloud::Sign::kUnchangedMaybe;
+  }
+  std::string FailureReason(const Error&) const override { return "RebootFailed"; }
   void WaitStarted(int n) {
     std::unique_lock lock(mu_);
     cv_.wait(lock, [&] { return started_ >= n; });
