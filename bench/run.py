@@ -41,6 +41,7 @@ import e2elib  # noqa: E402
 CASES = {
     "tencent-1000": ("tencent", 1000),
     "tencent-10000": ("tencent", 10000),
+    "tencent-100000": ("tencent", 100000),
     "aliyun-500": ("aliyun", 500),
 }
 RSS_TARGET_MB = 64

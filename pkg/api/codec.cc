@@ -534,7 +534,10 @@ json::Value InstanceToJson(const InstanceStatus& i, int level) {
   if (i.completed_at) o.Set("completedAt", FormatRfc3339(*i.completed_at));
   if (i.escalated) o.Set("escalated", true);
   if (i.seen_transitional) o.Set("seenTransitional", true);
-  if (!i.baseline.empty()) o.Set("baseline", i.baseline);
+  // A Pending instance's baseline is only a candidate until its intent is written.
+  if (!i.baseline.empty() && (i.state != InstanceState::kPending || i.escalated)) {
+    o.Set("baseline", i.baseline);
+  }
   return o;
 }
 

@@ -2,7 +2,6 @@
 #include "pkg/controller/controller.h"
 
 #include <algorithm>
-#include <unordered_map>
 
 namespace rebootd::controller {
 
@@ -10,8 +9,9 @@ using api::InstanceState;
 
 struct Controller::RunState {
   store::Record record;
-  std::unordered_map<std::string, size_t> index;  // instance id -> position
-  std::vector<InstanceRuntime> runtime;           // parallel to status.instances
+  // Instance positions sorted by id (binary search; far smaller than a hash map at 10,000s).
+  std::vector<uint32_t> by_id;
+  std::vector<InstanceRuntime> runtime;  // parallel to status.instances
   cloud::CloudProvider* provider = nullptr;
   bool desired = true;
   bool dirty = false;
@@ -22,13 +22,22 @@ struct Controller::RunState {
   std::string reported_spec_hash;  // a rejected changed spec already reported
   bool finished_reported = false;
 
+  // The position of instance `id`, nullopt when the request does not list it.
+  std::optional<size_t> Find(std::string_view id) const {
+    const auto& inst = record.request.status->instances;
+    auto it = std::lower_bound(by_id.begin(), by_id.end(), id,
+                               [&](uint32_t i, std::string_view v) { return inst[i].id < v; });
+    if (it == by_id.end() || inst[*it].id != id) return std::nullopt;
+    return *it;
+  }
   api::RebootRequest& req() { return record.request; }
   api::RebootRequestStatus& st() { return *record.request.status; }
   void BuildIndex() {
     auto& inst = st().instances;
-    index.clear();
-    index.reserve(inst.size());
-    for (size_t i = 0; i < inst.size(); ++i) index.emplace(inst[i].id, i);
+    by_id.resize(inst.size());
+    for (size_t i = 0; i < inst.size(); ++i) by_id[i] = static_cast<uint32_t>(i);
+    std::sort(by_id.begin(), by_id.end(),
+              [&](uint32_t a, uint32_t b) { return inst[a].id < inst[b].id; });
     runtime.resize(inst.size());
   }
 };
@@ -212,6 +221,12 @@ void Controller::Shutdown() {
   queue_.ShutDown();
 }
 
+Duration Controller::PersistInterval(const RunState& run) const {
+  return options_.persist_interval +
+         options_.persist_interval_per_instance *
+             static_cast<int64_t>(run.record.request.status->instances.size());
+}
+
 Status Controller::Persist(RunState& run) {
   run.st().summary = api::Summarize(run.st().instances);
   Status s = status_.Save(run.record);
@@ -251,24 +266,24 @@ void Controller::ApplyInbox(RunState& run, Workers* workers) {
   std::vector<std::string> unwatch;
   bool nudge = false;
   for (const auto& o : outcomes) {
-    auto it = run.index.find(o.id);
-    if (it == run.index.end()) continue;
-    auto& inst = run.st().instances[it->second];
-    Next next = ApplyOutcome(ctx, o, inst, run.runtime[it->second], steady);
+    auto found = run.Find(o.id);
+    if (!found) continue;
+    auto& inst = run.st().instances[*found];
+    Next next = ApplyOutcome(ctx, o, inst, run.runtime[*found], steady);
     run.dirty = true;
     if (o.kind == RebootOutcome::Kind::kAccepted || o.kind == RebootOutcome::Kind::kAmbiguous) {
       nudge = true;  // look soon: a reboot in progress is best seen early
     }
     if (next == Next::kFinished) {
       unwatch.push_back(o.id);
-      run.runtime[it->second].watched = WatchLevel::kNone;
+      run.runtime[*found].watched = WatchLevel::kNone;
       recorder_.InstanceFinished(run.req(), inst);
     }
   }
   for (const auto& ev : observations) {
-    auto it = run.index.find(ev.id);
-    if (it == run.index.end()) continue;
-    size_t i = it->second;
+    auto found = run.Find(ev.id);
+    if (!found) continue;
+    size_t i = *found;
     auto& inst = run.st().instances[i];
     // Only persisted fields make the record dirty (a Pending instance's fresh baseline does not).
     const InstanceState state_before = inst.state;
@@ -291,7 +306,7 @@ void Controller::ApplyInbox(RunState& run, Workers* workers) {
     for (size_t i = 0; i < run.st().instances.size(); ++i) {
       auto& inst = run.st().instances[i];
       auto& rt = run.runtime[i];
-      if (inst.state != InstanceState::kPending || rt.in_flight || !rt.fresh_baseline.empty()) {
+      if (inst.state != InstanceState::kPending || rt.in_flight || !inst.baseline.empty()) {
         continue;
       }
       inst.state = InstanceState::kFailed;
@@ -363,7 +378,7 @@ void Controller::Reconcile(const std::string& key) {
   }
   SystemTime now = clock_.Now();
   auto desired = cache_.Get(key);
-  run->desired = desired.has_value();
+  run->desired = desired != nullptr;
   if (!run->desired && run->provider) {
     // Deleted mid-run: reboots not sent yet are taken back (they come back as kNotSent, and
     // Decide() then cancels the Pending instances); calls already made are still resolved.
@@ -454,7 +469,7 @@ void Controller::Reconcile(const std::string& key) {
   bool now_finished = st.phase == api::Phase::kSucceeded || st.phase == api::Phase::kFailed;
   if (run->dirty) {
     bool due = now_finished || run->urgent || !run->last_persist ||
-               clock_.SteadyNow() - *run->last_persist >= options_.persist_interval;
+               clock_.SteadyNow() - *run->last_persist >= PersistInterval(*run);
     if (due) {
       Status saved = Persist(*run);
       if (!saved && saved.error().code == ErrorCode::kNotFound && !run->desired) {
@@ -468,7 +483,7 @@ void Controller::Reconcile(const std::string& key) {
         return;
       }
     } else {
-      queue_.AddAfter(key, options_.persist_interval);
+      queue_.AddAfter(key, PersistInterval(*run) - (clock_.SteadyNow() - *run->last_persist));
     }
   }
   if (now_finished) {
@@ -545,7 +560,7 @@ void Controller::Decide(RunState& run, Workers* workers) {
         if (!api_dry_run || rt.recheck) watch_at(i, WatchLevel::kNormal);
         if (spec.dry_run && (!api_dry_run || rt.recheck)) break;  // decided by observations
         // A real reboot waits for its baseline (an escalation that was not sent keeps its own).
-        if (!api_dry_run && rt.fresh_baseline.empty() && s.baseline.empty()) break;
+        if (!api_dry_run && s.baseline.empty()) break;
         if (rt.retry_after && steady < *rt.retry_after) {
           if (!next_retry || *rt.retry_after < *next_retry) next_retry = rt.retry_after;
           break;
@@ -606,7 +621,6 @@ void Controller::Decide(RunState& run, Workers* workers) {
     auto& s = st.instances[i];
     auto& rt = run.runtime[i];
     s.escalated = true;
-    rt.fresh_baseline.clear();  // the forced call is judged against the soft call's baseline
     MarkIntent(s, rt, now, options_.logic);
     s.reason = "Escalating";
     s.message = "soft reboot not finished; escalating to a forced reboot";
@@ -622,9 +636,7 @@ void Controller::Decide(RunState& run, Workers* workers) {
       continue;
     }
     if (room <= 0) break;
-    auto& rt = run.runtime[i];
-    const std::string& baseline = rt.fresh_baseline.empty() ? s.baseline : rt.fresh_baseline;
-    if (BaselineIsAmbiguous(provider, baseline)) {
+    if (BaselineIsAmbiguous(provider, s.baseline)) {
       if (ambiguous_room <= 0) continue;  // a later reconcile, when the queue has drained
       --ambiguous_room;
     }
@@ -661,7 +673,7 @@ void Controller::Decide(RunState& run, Workers* workers) {
       }
     }
   }
-  for (const auto& w : work) run.runtime[run.index[w.id]].in_flight = true;
+  for (const auto& w : work) run.runtime[*run.Find(w.id)].in_flight = true;
   if (!work.empty()) workers->dispatcher->Submit(std::move(work));
   if (!watch.empty()) workers->poller->Watch(run.req().Key(), watch);
   if (!watch_closely.empty()) workers->poller->Watch(run.req().Key(), watch_closely, true);

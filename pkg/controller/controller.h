@@ -62,6 +62,10 @@ struct ControllerOptions {
   BackoffOptions backoff;
   // Coalescing of run-record writes that are not intents (intents are always written first).
   Duration persist_interval = std::chrono::milliseconds(500);
+  // ... plus this much per instance of the record, since every write rewrites the whole record:
+  // a 10,000-instance record is rewritten at most every 2.5 s (intents and first proofs of
+  // reboots seen in progress are written at once, whatever the interval).
+  Duration persist_interval_per_instance = std::chrono::microseconds(200);
   // Most instances of one request that may be Requesting (intent written, call not answered) at
   // once; bounds what a crash leaves to resolve by polling. New intents are written once at most
   // half of this is still Requesting (one durable write per half window, not per call).
@@ -120,6 +124,7 @@ class Controller {
   void ApplyInbox(RunState& run, Workers* workers);
   void Decide(RunState& run, Workers* workers);
   Status Persist(RunState& run);
+  Duration PersistInterval(const RunState& run) const;
   void UpdatePhase(RunState& run);
   Workers* WorkersFor(cloud::CloudProvider* provider);
   void DeliverOutcomes(const std::string& key, std::vector<RebootOutcome> outcomes);

@@ -31,9 +31,6 @@ struct InstanceRuntime {
   // A wrong-state refusal: look at the instance before anything else (a dry run is then
   // decided by what is seen, as an emulated one is).
   bool recheck = false;
-  // Pending: the evidence of the latest observation that found the instance running with no
-  // operation in progress; the baseline of its next intent. Empty: none since the last refusal.
-  std::string fresh_baseline;
   // Since the intent: the observations' coverage, and when the call's outcome became known (or
   // the process restarted): the settle time counts from there.
   cloud::Coverage coverage;

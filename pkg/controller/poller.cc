@@ -2,6 +2,7 @@
 #include "pkg/controller/poller.h"
 
 #include <algorithm>
+#include <map>
 
 namespace rebootd::controller {
 
@@ -30,18 +31,34 @@ void Poller::WakeWithin(Duration d) {
   if (!wake_at_ || soon < *wake_at_) wake_at_ = soon;
 }
 
+uint32_t Poller::KeyIndex(const std::string& key) {
+  auto [it, added] = key_index_.emplace(key, static_cast<uint32_t>(key_names_.size()));
+  if (added) key_names_.push_back(key);
+  return it->second;
+}
+
 void Poller::Watch(const std::string& key, const std::vector<std::string>& ids, bool close) {
   {
     std::lock_guard lock(mu_);
+    const uint32_t k = KeyIndex(key);
     bool added = false;
     bool closer = false;
     for (const auto& id : ids) {
-      added |= keys_by_id_[id].insert(key).second;
-      ids_by_key_[key].insert(id);
-      if (close) {
-        closer |= close_.emplace(id, key).second;
-      } else {
-        close_.erase({id, key});
+      auto& list = watchers_[id];
+      auto w = std::find_if(list.begin(), list.end(), [&](const Watcher& x) { return x.key == k; });
+      if (w == list.end()) {
+        list.push_back(Watcher{k, close});
+        added = true;
+        closer |= close;
+        close_count_ += close;
+      } else if (w->close != close) {
+        closer |= close;
+        if (close) {
+          ++close_count_;
+        } else {
+          --close_count_;
+        }
+        w->close = close;
       }
     }
     // New instances are looked at soon (a baseline, a dry run, a restart's resolution) rather
@@ -54,28 +71,35 @@ void Poller::Watch(const std::string& key, const std::vector<std::string>& ids, 
 
 void Poller::Unwatch(const std::string& key, const std::vector<std::string>& ids) {
   std::lock_guard lock(mu_);
-  auto kit = ids_by_key_.find(key);
+  auto kit = key_index_.find(key);
+  if (kit == key_index_.end()) return;
+  const uint32_t k = kit->second;
   for (const auto& id : ids) {
-    auto it = keys_by_id_.find(id);
-    if (it != keys_by_id_.end()) {
-      it->second.erase(key);
-      if (it->second.empty()) keys_by_id_.erase(it);
-    }
-    close_.erase({id, key});
-    if (kit != ids_by_key_.end()) kit->second.erase(id);
+    auto it = watchers_.find(id);
+    if (it == watchers_.end()) continue;
+    auto& list = it->second;
+    auto w = std::find_if(list.begin(), list.end(), [&](const Watcher& x) { return x.key == k; });
+    if (w == list.end()) continue;
+    close_count_ -= w->close;
+    list.erase(w);
+    if (list.empty()) watchers_.erase(it);
   }
-  if (kit != ids_by_key_.end() && kit->second.empty()) ids_by_key_.erase(kit);
 }
 
 void Poller::UnwatchAll(const std::string& key) {
-  std::vector<std::string> ids;
-  {
-    std::lock_guard lock(mu_);
-    auto it = ids_by_key_.find(key);
-    if (it == ids_by_key_.end()) return;
-    ids.assign(it->second.begin(), it->second.end());
+  std::lock_guard lock(mu_);
+  auto kit = key_index_.find(key);
+  if (kit == key_index_.end()) return;
+  const uint32_t k = kit->second;
+  for (auto it = watchers_.begin(); it != watchers_.end();) {
+    auto& list = it->second;
+    auto w = std::find_if(list.begin(), list.end(), [&](const Watcher& x) { return x.key == k; });
+    if (w != list.end()) {
+      close_count_ -= w->close;
+      list.erase(w);
+    }
+    it = list.empty() ? watchers_.erase(it) : std::next(it);
   }
-  Unwatch(key, ids);
 }
 
 void Poller::Nudge() {
@@ -88,12 +112,12 @@ void Poller::Nudge() {
 
 size_t Poller::Watched() const {
   std::lock_guard lock(mu_);
-  return keys_by_id_.size();
+  return watchers_.size();
 }
 
 size_t Poller::WatchedClosely() const {
   std::lock_guard lock(mu_);
-  return close_.size();
+  return close_count_;
 }
 
 int64_t Poller::Rounds() const {
@@ -109,10 +133,10 @@ void Poller::Loop(std::stop_token stop) {
       std::unique_lock lock(mu_);
       SteadyTime now = clock_.SteadyNow();
       if (wake_at_ && *wake_at_ <= now && now - last_start >= options_.min_gap &&
-          !keys_by_id_.empty()) {
+          !watchers_.empty()) {
         due = true;
         wake_at_.reset();
-      } else if (wake_at_ && keys_by_id_.empty()) {
+      } else if (wake_at_ && watchers_.empty()) {
         wake_at_.reset();
       } else {
         // Time is the injected clock's; wake at least every slice to re-check it.
@@ -124,8 +148,9 @@ void Poller::Loop(std::stop_token stop) {
     Round(stop);
     std::lock_guard lock(mu_);
     ++rounds_;
-    if (keys_by_id_.empty()) continue;
-    SteadyTime next = last_start + (close_.empty() ? options_.interval : options_.close_interval);
+    if (watchers_.empty()) continue;
+    SteadyTime next =
+        last_start + (close_count_ == 0 ? options_.interval : options_.close_interval);
     if (!wake_at_ || next < *wake_at_) wake_at_ = next;
   }
 }
@@ -134,8 +159,8 @@ void Poller::Round(std::stop_token stop) {
   std::vector<std::string> ids;
   {
     std::lock_guard lock(mu_);
-    ids.reserve(keys_by_id_.size());
-    for (const auto& [id, keys] : keys_by_id_) ids.push_back(id);
+    ids.reserve(watchers_.size());
+    for (const auto& [id, list] : watchers_) ids.push_back(id);
   }
   if (ids.empty()) return;
   // Each describe call's observations go to the requests that watch the instance now (a request
@@ -147,10 +172,10 @@ void Poller::Round(std::stop_token stop) {
       std::lock_guard lock(mu_);
       auto add = [&](const std::string& id, SystemTime at, SystemTime until,
                      std::optional<cloud::Observation> o) {
-        auto kit = keys_by_id_.find(id);
-        if (kit == keys_by_id_.end()) return;  // not watched (any more)
-        for (const auto& key : kit->second) {
-          by_key[key].push_back(ObservationEvent{id, at, until, o});
+        auto it = watchers_.find(id);
+        if (it == watchers_.end()) return;  // not watched (any more)
+        for (const Watcher& w : it->second) {
+          by_key[key_names_[w.key]].push_back(ObservationEvent{id, at, until, o});
         }
       };
       for (auto& o : chunk.observations) {
@@ -167,7 +192,13 @@ void Poller::Round(std::stop_token stop) {
     std::vector<std::string> keys;
     {
       std::lock_guard lock(mu_);
-      for (const auto& [key, watched] : ids_by_key_) keys.push_back(key);
+      std::vector<bool> seen(key_names_.size());
+      for (const auto& [id, list] : watchers_) {
+        for (const Watcher& w : list) seen[w.key] = true;
+      }
+      for (size_t k = 0; k < seen.size(); ++k) {
+        if (seen[k]) keys.push_back(key_names_[k]);
+      }
     }
     on_error_(s.error(), keys);
   }

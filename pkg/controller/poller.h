@@ -11,11 +11,10 @@
 
 #include <condition_variable>
 #include <functional>
-#include <map>
 #include <mutex>
-#include <set>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "pkg/base/clock.h"
@@ -65,13 +64,22 @@ class Poller {
   const Deliver deliver_;
   const OnError on_error_;
 
+  // One watcher of an instance: a request (by its index in key_names_) and how closely.
+  struct Watcher {
+    uint32_t key;
+    bool close;
+  };
+  uint32_t KeyIndex(const std::string& key);  // mu_ held
+
   mutable std::mutex mu_;
   std::condition_variable_any cv_;
-  std::map<std::string, std::set<std::string>> keys_by_id_;  // guarded by mu_
-  std::map<std::string, std::set<std::string>> ids_by_key_;  // guarded by mu_
-  std::set<std::pair<std::string, std::string>> close_;      // (id, key) guarded by mu_
-  std::optional<SteadyTime> wake_at_;                        // guarded by mu_
-  int64_t rounds_ = 0;                                       // guarded by mu_
+  // Guarded by mu_. Sized for 100,000s of instances: keys are interned, one small vector each.
+  std::unordered_map<std::string, std::vector<Watcher>> watchers_;  // instance id -> watchers
+  std::vector<std::string> key_names_;
+  std::unordered_map<std::string, uint32_t> key_index_;
+  size_t close_count_ = 0;  // Watcher entries with close == true
+  std::optional<SteadyTime> wake_at_;
+  int64_t rounds_ = 0;
   std::jthread thread_;
 };
 

@@ -10,14 +10,15 @@ bool RequestCache::Upsert(api::RebootRequest request) {
   std::string key = request.Key();
   std::lock_guard lock(mu_);
   auto it = items_.find(key);
+  auto snapshot = std::make_shared<const api::RebootRequest>(std::move(request));
   if (it == items_.end()) {
-    items_.emplace(std::move(key), std::move(request));
+    items_.emplace(std::move(key), std::move(snapshot));
     return true;
   }
-  const api::RebootRequest& old = it->second;
-  bool changed = old.spec != request.spec || old.metadata.labels != request.metadata.labels ||
-                 old.metadata.generation != request.metadata.generation;
-  it->second = std::move(request);
+  const api::RebootRequest& old = *it->second;
+  bool changed = old.spec != snapshot->spec || old.metadata.labels != snapshot->metadata.labels ||
+                 old.metadata.generation != snapshot->metadata.generation;
+  it->second = std::move(snapshot);
   return changed;
 }
 
@@ -26,10 +27,10 @@ bool RequestCache::Delete(const std::string& key) {
   return items_.erase(key) > 0;
 }
 
-std::optional<api::RebootRequest> RequestCache::Get(const std::string& key) const {
+std::shared_ptr<const api::RebootRequest> RequestCache::Get(const std::string& key) const {
   std::lock_guard lock(mu_);
   auto it = items_.find(key);
-  if (it == items_.end()) return std::nullopt;
+  if (it == items_.end()) return nullptr;
   return it->second;
 }
 

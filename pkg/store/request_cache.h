@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // RequestCache: the in-memory cache of DESIRED RebootRequests (metadata + spec), keyed
-// "namespace/name" (api::RebootRequest::Key()). Sources write it; the controller reads copies.
+// "namespace/name" (api::RebootRequest::Key()). Sources write it; readers share immutable
+// snapshots (a 10,000-ID request is not copied on every reconcile).
 // Thread-safe: every method may be called from any thread.
 #pragma once
 
 #include <cstddef>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -28,8 +30,8 @@ class RequestCache {
   bool Upsert(api::RebootRequest request);
   // Removes `key`. Returns true when it was present.
   bool Delete(const std::string& key);
-  // A copy of the cached request, or nullopt when absent.
-  std::optional<api::RebootRequest> Get(const std::string& key) const;
+  // The cached request (an immutable snapshot, still valid after later Upserts), or nullptr.
+  std::shared_ptr<const api::RebootRequest> Get(const std::string& key) const;
   // All keys, sorted.
   std::vector<std::string> Keys() const;
   size_t Size() const;
@@ -41,8 +43,8 @@ class RequestCache {
 
  private:
   mutable std::mutex mu_;
-  std::map<std::string, api::RebootRequest> items_;  // guarded by mu_
-  bool synced_ = false;                              // guarded by mu_
+  std::map<std::string, std::shared_ptr<const api::RebootRequest>> items_;  // guarded by mu_
+  bool synced_ = false;                                                     // guarded by mu_
 };
 
 }  // namespace rebootd::store

@@ -202,7 +202,7 @@ class Simulator:
         self.stop()
 
     def report(self):
-        return json.loads(http_get(self.url + "/_sim/report"))
+        return json.loads(http_get(self.url + "/_sim/report", timeout=120))
 
     def instances(self):
         return json.loads(http_get(self.url + "/_sim/instances"))

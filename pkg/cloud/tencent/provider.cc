@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "pkg/cloud/tencent/provider.h"
 
+#include <algorithm>
 #include <mutex>
 #include <set>
 #include <span>
@@ -95,17 +96,31 @@ Status TencentProvider::Observe(const std::vector<std::string>& ids, std::stop_t
     last_plan_ = PollPlan::kPerId;
     return ObservePerId(ids, stop, out);
   }
-  std::set<std::string> wanted(ids.begin(), ids.end());
-  std::set<std::string> seen;  // wanted IDs observed so far
-  std::mutex mu;               // guards seen
+  // The asked-for IDs, sorted, and which of them were observed so far (guarded by mu).
+  std::vector<std::string_view> wanted(ids.begin(), ids.end());
+  std::sort(wanted.begin(), wanted.end());
+  std::vector<char> seen(wanted.size(), 0);
+  size_t seen_count = 0;
+  std::mutex mu;
   auto deliver = [&](std::vector<Observation> page) {
     {
       std::lock_guard lock(mu);
       for (const auto& o : page) {
-        if (wanted.count(o.id)) seen.insert(o.id);
+        auto it = std::lower_bound(wanted.begin(), wanted.end(), std::string_view(o.id));
+        if (it == wanted.end() || *it != o.id) continue;
+        char& flag = seen[static_cast<size_t>(it - wanted.begin())];
+        seen_count += !flag;
+        flag = 1;
       }
     }
     out(ObservedChunk{std::move(page), {}});
+  };
+  auto unseen = [&] {
+    std::vector<std::string> rest;
+    for (size_t i = 0; i < wanted.size(); ++i) {
+      if (!seen[i]) rest.emplace_back(wanted[i]);
+    }
+    return rest;
   };
   int64_t total = account_total_.load();
   int64_t next_offset = 0;
@@ -119,14 +134,11 @@ Status TencentProvider::Observe(const std::vector<std::string>& ids, std::stop_t
   }
   PollChoice choice = next_offset == 0
                           ? ChoosePollPlan(n, kPerIdBatch, total, kPageSize)
-                          : ChoosePollPlan(n - static_cast<int64_t>(seen.size()), kPerIdBatch,
+                          : ChoosePollPlan(n - static_cast<int64_t>(seen_count), kPerIdBatch,
                                            std::max<int64_t>(0, total - next_offset), kPageSize);
   last_plan_ = choice.plan;
   if (choice.plan == PollPlan::kPerId) {
-    std::vector<std::string> rest;
-    for (const auto& id : ids) {
-      if (!seen.count(id)) rest.push_back(id);
-    }
+    std::vector<std::string> rest = unseen();
     // The first scan page already held every ID: that page was this round's only call.
     if (rest.empty() && next_offset > 0) last_plan_ = PollPlan::kAccountScan;
     return ObservePerId(rest, stop, out);
@@ -158,11 +170,7 @@ Status TencentProvider::Observe(const std::vector<std::string>& ids, std::stop_t
   if (first_error) return MakeError(*first_error);
   account_total_ = max_total;
   // Anything a scan missed is confirmed per ID before it may be reported absent.
-  std::vector<std::string> missing;
-  for (const auto& id : ids) {
-    if (!seen.count(id)) missing.push_back(id);
-  }
-  return ObservePerId(missing, stop, out);
+  return ObservePerId(unseen(), stop, out);
 }
 
 }  // namespace rebootd::cloud::tencent

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <ctime>
+
 #include <atomic>
 #include <thread>
 
@@ -68,6 +70,30 @@ TEST(Rfc3339Test, FormatAndParseRoundTrip) {
   EXPECT_FALSE(ParseRfc3339("2016-02-23 12:46:24", &parsed));
   EXPECT_FALSE(ParseRfc3339("2016-13-23T12:46:24Z", &parsed));
   EXPECT_FALSE(ParseRfc3339("", &parsed));
+}
+
+TEST(Rfc3339Test, FormatMatchesGmtimeAcrossCalendarEdges) {
+  // Every day boundary, leap day and century rule the civil-date arithmetic must get right,
+  // checked against the C library.
+  const int64_t samples[] = {0,          59,         86399,      86400,      951782400,
+                             951868800,  4107542399, 4107542400, 1709164800, 1709251199,
+                             1735689599, 1735689600, 7258118399, 7258118400};
+  for (int64_t secs : samples) {
+    std::time_t tt = static_cast<std::time_t>(secs);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char want[32];
+    std::strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    EXPECT_EQ(FormatRfc3339(SystemTime(std::chrono::seconds(secs))), want) << secs;
+  }
+  for (int64_t secs = 0; secs < 4102444800; secs += 86400 * 7 + 3601) {
+    std::time_t tt = static_cast<std::time_t>(secs);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char want[32];
+    std::strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    ASSERT_EQ(FormatRfc3339(SystemTime(std::chrono::seconds(secs))), want) << secs;
+  }
 }
 
 }  // namespace

@@ -110,6 +110,7 @@ class ControllerTest : public ::testing::Test {
     o.poller.close_interval = 500ms;
     o.logic.wrong_state_retry = 1s;
     o.persist_interval = 0ms;
+    o.persist_interval_per_instance = 0ms;
     if (tweak_) tweak_(o);
     controller_ =
         std::make_unique<Controller>(o, cache_, store_, *factory_, recorder_, clock_, random_);

@@ -250,7 +250,6 @@ TEST(ProofTencent, AWrongStateRefusalForgetsWhatWasSeenAndTheBaseline) {
   EXPECT_EQ(i.s.state, InstanceState::kPending);
   EXPECT_FALSE(i.s.seen_transitional);
   EXPECT_TRUE(i.s.baseline.empty());
-  EXPECT_TRUE(i.rt.fresh_baseline.empty());
 }
 
 TEST(ProofTencent, ObservationsFromBeforeTheIntentAreIgnored) {
@@ -321,9 +320,9 @@ TEST(PendingChecks, BaselineOrAReasonBeforeAnyCall) {
   {
     Instance i(Provider::kTencent);
     EXPECT_EQ(i.Observe(kT0, kHistory), Next::kDispatch);
-    EXPECT_EQ(i.rt.fresh_baseline, "RUNNING RebootInstances:SUCCESS");
+    EXPECT_EQ(i.s.baseline, "RUNNING RebootInstances:SUCCESS");
     EXPECT_EQ(i.Observe(kT0 + seconds(5), kRebooting), Next::kWatch);  // someone else's
-    EXPECT_TRUE(i.rt.fresh_baseline.empty());
+    EXPECT_TRUE(i.s.baseline.empty());
     EXPECT_EQ(i.s.state, InstanceState::kPending);
   }
   {

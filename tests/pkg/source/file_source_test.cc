@@ -211,7 +211,7 @@ TEST_F(FileSourceTest, AddChangeRemoveArePickedUpByInotify) {
   ClearNotified();
   fs::remove(dir_ + "/a.yaml");
   ASSERT_TRUE(WaitFor([&] { return WasNotified("ops/a"); }));
-  EXPECT_FALSE(cache_.Get("ops/a").has_value());
+  EXPECT_FALSE((cache_.Get("ops/a") != nullptr));
   EXPECT_EQ(Notified(), (std::vector<std::string>{"ops/a"}));
 }
 
@@ -222,14 +222,14 @@ TEST_F(FileSourceTest, RenameIntoPlaceIsPickedUp) {
   ASSERT_TRUE(cache_.Get("ops/a"));
 
   ReplaceFile(dir_ + "/b.yaml", Manifest("b", "ein-00000002"));
-  ASSERT_TRUE(WaitFor([&] { return cache_.Get("ops/b").has_value(); }));
+  ASSERT_TRUE(WaitFor([&] { return (cache_.Get("ops/b") != nullptr); }));
 
   ReplaceFile(dir_ + "/a.yaml", Manifest("a", "ein-00000003"));
   ASSERT_TRUE(WaitFor([&] { return Ids("ops/a") == std::vector<std::string>{"ein-00000003"}; }));
 
   // Moving a manifest out of the directory deletes its request.
   fs::rename(dir_ + "/b.yaml", dir_ + "/b.yaml.disabled");
-  ASSERT_TRUE(WaitFor([&] { return !cache_.Get("ops/b").has_value(); }));
+  ASSERT_TRUE(WaitFor([&] { return !(cache_.Get("ops/b") != nullptr); }));
   EXPECT_TRUE(WasNotified("ops/b"));
 }
 
@@ -246,7 +246,7 @@ TEST_F(FileSourceTest, ExplicitFileIsWatchedThroughItsDirectory) {
 
   // The named file going away removes its requests and is reported.
   fs::remove(file);
-  ASSERT_TRUE(WaitFor([&] { return !cache_.Get("ops/a").has_value(); }));
+  ASSERT_TRUE(WaitFor([&] { return !(cache_.Get("ops/a") != nullptr); }));
   ASSERT_TRUE(WaitFor([&] { return !source_->Errors().empty(); }));
   EXPECT_EQ(source_->Errors()[0].file, file);
   // ... and coming back is seen too.
@@ -265,12 +265,12 @@ TEST_F(FileSourceTest, FixingAMalformedFileClearsItsError) {
   EXPECT_FALSE(cache_.Get("ops/c"));
 
   WriteFile(dir_ + "/c.yaml", Manifest("c", "ein-00000003"));
-  ASSERT_TRUE(WaitFor([&] { return cache_.Get("ops/c").has_value(); }));
+  ASSERT_TRUE(WaitFor([&] { return (cache_.Get("ops/c") != nullptr); }));
   EXPECT_TRUE(source_->Errors().empty());
 
   // Broken again: the problem is reported again, and the last good request is withdrawn.
   WriteFile(dir_ + "/c.yaml", BadManifest("c"));
-  ASSERT_TRUE(WaitFor([&] { return !cache_.Get("ops/c").has_value(); }));
+  ASSERT_TRUE(WaitFor([&] { return !(cache_.Get("ops/c") != nullptr); }));
   EXPECT_EQ(source_->Errors().size(), 1u);
   EXPECT_EQ(Reported().size(), 2u);
 }
@@ -347,7 +347,7 @@ TEST_F(FileSourceTest, RescanFindsChangesWithoutInotify) {
   WriteFile(dir_ + "/b.yaml", Manifest("b", "ein-00000003"));
   clock.Advance(29s);
   clock.Advance(1s);
-  EXPECT_TRUE(WaitFor([&] { return cache_.Get("ops/b").has_value(); }));
+  EXPECT_TRUE(WaitFor([&] { return (cache_.Get("ops/b") != nullptr); }));
 }
 
 TEST_F(FileSourceTest, StopIsPromptAndIdempotent) {
