@@ -202,10 +202,23 @@ Result<sockaddr_in> ParseListen(std::string_view listen) {
   return addr;
 }
 
-// Reads a request's bytes from a blocking socket, keeping what follows it (pipelining).
+// Reads a request's bytes from a socket, keeping what follows it (pipelining), within deadlines:
+// Arm() starts the wait for a request (idle deadline); the first byte that arrives moves the
+// deadline to first byte + request_timeout. A read past the deadline ends like EOF, with
+// timed_out() set.
 class Reader {
  public:
-  explicit Reader(int fd) : fd_(fd) {}
+  Reader(int fd, std::chrono::milliseconds idle, std::chrono::milliseconds request)
+      : fd_(fd), idle_(idle), request_(request) {}
+
+  void Arm() {
+    const SteadyTime now = SystemClock::Instance().SteadyNow();
+    started_ = pos_ < buf_.size();  // a pipelined request has started already
+    deadline_ = now + (started_ ? request_ : idle_);
+    timed_out_ = false;
+  }
+  bool timed_out() const { return timed_out_; }
+  bool started() const { return started_; }
 
   enum class LineStatus { kOk, kEof, kTooLong };
 
@@ -246,15 +259,35 @@ class Reader {
   bool ReadMore() {
     char tmp[kReadBytes];
     while (true) {
+      auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline_ - SystemClock::Instance().SteadyNow());
+      if (remaining.count() <= 0) {
+        timed_out_ = true;
+        return false;
+      }
+      pollfd p{fd_, POLLIN, 0};
+      int r = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(remaining.count(), 1 << 30)));
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) return false;
+      if (r == 0) continue;  // the deadline check above ends it
       ssize_t n = ::recv(fd_, tmp, sizeof(tmp), 0);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) return false;
       buf_.append(tmp, static_cast<size_t>(n));
+      if (!started_) {
+        started_ = true;
+        deadline_ = SystemClock::Instance().SteadyNow() + request_;
+      }
       return true;
     }
   }
 
   int fd_;
+  const std::chrono::milliseconds idle_;
+  const std::chrono::milliseconds request_;
+  SteadyTime deadline_{};
+  bool started_ = false;
+  bool timed_out_ = false;
   std::string buf_;
   size_t pos_ = 0;
 };
@@ -276,6 +309,11 @@ struct Server::Impl {
   struct Connection {
     int fd = -1;  // guarded by Impl::mu; -1 once closed
     std::thread thread;
+    // Waiting for (or reading) a request since `since`, as opposed to busy in the handler or
+    // writing an answer. Guarded by Impl::mu.
+    bool waiting = true;
+    SteadyTime since{};
+    bool evicted = false;  // closed to make room; no longer counted in `active`
   };
 
   Impl(ServerOptions opts, Handler h) : options(std::move(opts)), handler(std::move(h)) {}
@@ -287,6 +325,8 @@ struct Server::Impl {
   void Finish(uint64_t id, bool reset);
   void Reap();
   void SendError(int fd, int status, const std::string& reason);
+  void SetWaiting(uint64_t id, bool waiting);
+  bool EvictOneLocked();  // mu held
 
   // Constant after construction.
   const ServerOptions options;
@@ -327,8 +367,10 @@ void Server::Impl::AcceptLoop() {
     }
     Reap();
     std::lock_guard<std::mutex> lock(mu);
-    if (active >= options.max_connections) {
-      ::close(fd);  // over the limit: refuse by closing
+    // At the limit, the connection that has waited longest for a request makes room; only when
+    // every connection is busy answering is the new one refused.
+    if (active >= options.max_connections && !EvictOneLocked()) {
+      ::close(fd);
       continue;
     }
     int one = 1;
@@ -336,6 +378,7 @@ void Server::Impl::AcceptLoop() {
     uint64_t id = next_id++;
     auto connection = std::make_shared<Connection>();
     connection->fd = fd;
+    connection->since = SystemClock::Instance().SteadyNow();
     try {
       // Started under mu, so the thread cannot finish (and take mu) before it is registered.
       connection->thread = std::thread([this, id, fd] { Serve(id, fd); });
@@ -346,6 +389,28 @@ void Server::Impl::AcceptLoop() {
     connections.emplace(id, std::move(connection));
     ++active;
   }
+}
+
+bool Server::Impl::EvictOneLocked() {
+  std::shared_ptr<Connection> oldest;
+  for (auto& [id, connection] : connections) {
+    if (connection->evicted || !connection->waiting || connection->fd < 0) continue;
+    if (!oldest || connection->since < oldest->since) oldest = connection;
+  }
+  if (!oldest) return false;
+  // Its thread sees EOF and finishes; the descriptor is closed there, under mu.
+  ::shutdown(oldest->fd, SHUT_RDWR);
+  oldest->evicted = true;
+  --active;
+  return true;
+}
+
+void Server::Impl::SetWaiting(uint64_t id, bool waiting) {
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = connections.find(id);
+  if (it == connections.end()) return;
+  it->second->waiting = waiting;
+  if (waiting) it->second->since = SystemClock::Instance().SteadyNow();
 }
 
 void Server::Impl::Reap() {
@@ -381,7 +446,7 @@ void Server::Impl::Finish(uint64_t id, bool reset) {
     connection.fd = -1;
   }
   finished.push_back(id);
-  --active;
+  if (!connection.evicted) --active;
 }
 
 void Server::Impl::SendError(int fd, int status, const std::string& reason) {
@@ -590,12 +655,23 @@ void Server::Impl::Hang(int fd) {
 
 void Server::Impl::Serve(uint64_t id, int fd) {
   bool reset = false;
-  Reader reader(fd);
+  Reader reader(fd, options.idle_timeout, options.request_timeout);
   const std::string peer = PeerOf(fd);
   while (!stopping.load()) {
     ServerRequest request;
+    SetWaiting(id, true);
+    reader.Arm();
     ReadOutcome read = ReadRequest(fd, reader, &request);
-    if (read.status == kPeerClosed) break;
+    SetWaiting(id, false);
+    if (read.status == kPeerClosed) {
+      // A request that began but did not arrive in time is answered 408; an idle one just ends.
+      if (reader.timed_out() && reader.started()) {
+        SendError(fd, 408,
+                  "the request did not arrive within " +
+                      std::to_string(options.request_timeout.count()) + " ms");
+      }
+      break;
+    }
     if (read.status != kRequestOk) {
       SendError(fd, read.status, read.reason);
       break;

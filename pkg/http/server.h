@@ -1,8 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
-// Server: a small HTTP/1.1 server on POSIX sockets for the simulator, the health probes and
-// test stand-ins. One thread per connection, keep-alive, Content-Length and chunked request
-// bodies. Handlers may ask for a connection reset or a hang, which is what fault injection needs
-// and what cpprestsdk's listener cannot do. Loopback is the intended use.
+// Server: a small HTTP/1.1 server on POSIX sockets for the simulator, the health probes, the
+// metrics endpoint and test stand-ins. One thread per connection, keep-alive, Content-Length and
+// chunked request bodies. Handlers may ask for a connection reset or a hang, which is what fault
+// injection needs and what cpprestsdk's listener cannot do.
+//
+// Hardened against idle and slow peers (a probe must answer whatever else is connected): a
+// connection that sends nothing for `idle_timeout` is closed; a request must arrive whole
+// within `request_timeout` of its first byte (else 408); headers are bounded (64 KiB) and bodies
+// by `max_body_bytes` (413). At `max_connections`, a new connection closes the one that has been
+// waiting for a request the longest; it is refused only when every connection is busy in the
+// handler.
 #pragma once
 
 #include <atomic>
@@ -21,7 +28,7 @@ struct ServerRequest {
   std::string query;   // after '?', not decoded ("" when none)
   Headers headers;
   std::string body;
-  std::string peer;    // "ip:port"
+  std::string peer;  // "ip:port"
 };
 
 struct ServerResponse {
@@ -45,6 +52,10 @@ struct ServerOptions {
   std::chrono::milliseconds max_hang{60000};
   int max_connections = 512;
   size_t max_body_bytes = 16 * 1024 * 1024;
+  // No request started (after connecting, or after the previous answer) for this long: closed.
+  std::chrono::milliseconds idle_timeout{30000};
+  // A request whose first byte arrived must be complete (headers and body) within this.
+  std::chrono::milliseconds request_timeout{10000};
 };
 
 class Server {

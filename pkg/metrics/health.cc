@@ -67,6 +67,9 @@ Result<std::unique_ptr<HealthServer>> HealthServer::Start(HealthOptions options)
   server_options.listen = bind->ToString();
   server_options.max_connections = 64;
   server_options.max_body_bytes = 64 * 1024;
+  // A kubelet probes every few seconds; anything slower is not a probe.
+  server_options.idle_timeout = std::chrono::seconds(10);
+  server_options.request_timeout = std::chrono::seconds(5);
   std::unique_ptr<HealthServer> health(new HealthServer());
   health->server_ = std::make_unique<http::Server>(server_options, std::move(handler));
   Status started = health->server_->Start();

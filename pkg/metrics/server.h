@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// MetricsServer: serves GET /metrics (Prometheus text format) for one registry plus the process_*
-// metrics (ProcessCollector), through prometheus-cpp's pull Exposer (civetweb threads). Owns the
-// Exposer; the registry is shared. Thread-safe; stops serving when destroyed.
+// MetricsServer: serves GET /metrics (Prometheus text format 0.0.4) for one registry plus the
+// process_* metrics (ProcessCollector) on the hardened http::Server (idle and slow connections
+// cannot starve a scrape; see pkg/http/server.h), not on prometheus-cpp's civetweb Exposer,
+// which 224 idle connections were enough to stall. The registry is shared. Thread-safe; stops
+// serving when destroyed.
 #pragma once
 
 #include <memory>
@@ -10,9 +12,12 @@
 #include "pkg/base/result.h"
 
 namespace prometheus {
-class Exposer;
 class Registry;
 }  // namespace prometheus
+
+namespace rebootd::http {
+class Server;
+}  // namespace rebootd::http
 
 namespace rebootd::metrics {
 
@@ -40,13 +45,12 @@ class MetricsServer {
  private:
   MetricsServer() = default;
 
-  // Constant after Start. The exposer is declared last so it stops serving before the
+  // Constant after Start. The server is declared last so it stops serving before the
   // collectables it reads are released.
   std::shared_ptr<prometheus::Registry> registry_;
   std::shared_ptr<ProcessCollector> process_;
   std::string address_;
-  int port_ = 0;
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::unique_ptr<http::Server> server_;
 };
 
 }  // namespace rebootd::metrics

@@ -389,33 +389,97 @@ TEST_F(ServerTest, StopIsPromptWhileConnectionsHangOrIdle) {
   EXPECT_LT(Connect(server_->Port()), 0);
 }
 
-TEST_F(ServerTest, ClosesConnectionsOverTheLimit) {
+TEST_F(ServerTest, AtTheLimitTheLongestIdleConnectionMakesRoom) {
   StartServer(ServerOptions{.max_connections = 2});
   int a = Connect(server_->Port());
   int b = Connect(server_->Port());
   ASSERT_GE(a, 0);
   ASSERT_GE(b, 0);
-  // Both are served (and so registered) before the third connects.
+  // Both are served (and so registered) before the third connects; `a` has waited longest.
   for (int fd : {a, b}) {
     SendAll(fd, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
     char buf[256];
     ASSERT_GT(::recv(fd, buf, sizeof(buf), 0), 0);
+    std::this_thread::sleep_for(5ms);
   }
+  std::string answer = Exchange(server_->Port(), "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(answer.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << answer;
+  EXPECT_EQ(ReadAll(a), "");  // closed to make room
+  // `b` was not: it still answers.
+  SendAll(b, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  char buf[256];
+  EXPECT_GT(::recv(b, buf, sizeof(buf), 0), 0);
+  ::close(a);
+  ::close(b);
+}
+
+TEST_F(ServerTest, RefusesANewConnectionOnlyWhenEveryConnectionIsBusy) {
+  StartServer(ServerOptions{.max_hang = 60s, .max_connections = 2});
+  Respond([](const ServerRequest&) {
+    ServerResponse response;
+    response.disposition = ServerResponse::Disposition::kHang;
+    return response;
+  });
+  int a = Connect(server_->Port());
+  int b = Connect(server_->Port());
+  ASSERT_GE(a, 0);
+  ASSERT_GE(b, 0);
+  SendAll(a, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  SendAll(b, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  while (Requests().size() < 2) std::this_thread::sleep_for(5ms);
   int c = Connect(server_->Port());
   ASSERT_GE(c, 0);
-  char buf[256];
-  ssize_t n = ::recv(c, buf, sizeof(buf), 0);
-  EXPECT_LE(n, 0);  // closed without a word
+  int error = 0;
+  EXPECT_EQ(ReadAll(c, &error), "");  // closed without a word (EOF, not the 5 s timeout)
+  EXPECT_NE(error, EAGAIN);
   ::close(c);
+  server_->Stop();
   ::close(a);
-  // Capacity comes back once a connection ends (bounded wait for the server to notice).
-  std::string answer;
-  for (int i = 0; i < 100 && answer.empty(); ++i) {
-    answer = Exchange(server_->Port(), "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
-    if (answer.empty()) std::this_thread::sleep_for(10ms);
-  }
-  EXPECT_EQ(answer.rfind("HTTP/1.1 200 OK\r\n", 0), 0u);
   ::close(b);
+}
+
+TEST_F(ServerTest, ClosesIdleConnectionsAfterTheIdleTimeout) {
+  StartServer(ServerOptions{.idle_timeout = 200ms});
+  int fd = Connect(server_->Port());
+  ASSERT_GE(fd, 0);
+  // Idle after an answer too, not only before the first request.
+  SendAll(fd, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto start = std::chrono::steady_clock::now();
+  int error = 0;
+  std::string answer = ReadAll(fd, &error);
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(answer.rfind("HTTP/1.1 200 OK\r\n", 0), 0u);
+  EXPECT_EQ(error, 0);  // EOF from the server, not the client's 5 s receive timeout
+  EXPECT_GE(elapsed, 150ms);
+  ::close(fd);
+}
+
+TEST_F(ServerTest, ASlowRequestGets408AtTheRequestTimeout) {
+  StartServer(ServerOptions{.idle_timeout = 10s, .request_timeout = 300ms});
+  int fd = Connect(server_->Port());
+  ASSERT_GE(fd, 0);
+  // Slow loris: a header line every 50 ms, never the blank line that ends the headers.
+  auto start = std::chrono::steady_clock::now();
+  SendAll(fd, "GET / HTTP/1.1\r\nHost: x\r\n");
+  std::string answer;
+  for (int i = 0; i < 100; ++i) {
+    std::this_thread::sleep_for(50ms);
+    std::string line = "X-Trickle-" + std::to_string(i) + ": y\r\n";
+    if (::send(fd, line.data(), line.size(), MSG_NOSIGNAL) <= 0) break;
+    char buf[512];
+    ssize_t n = ::recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+    if (n > 0) {
+      answer.append(buf, static_cast<size_t>(n));
+      break;
+    }
+    if (n == 0) break;
+  }
+  answer += ReadAll(fd);
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(answer.rfind("HTTP/1.1 408 ", 0), 0u) << answer;
+  EXPECT_LT(elapsed, 3s);
+  EXPECT_TRUE(Requests().empty());
+  ::close(fd);
 }
 
 TEST_F(ServerTest, ManyShortConnectionsLeakNoDescriptors) {
