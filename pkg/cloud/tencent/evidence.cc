@@ -80,7 +80,11 @@ Sign ReadSign(std::string_view baseline, const Observation& now) {
   }
   if (cur.state != "RUNNING") return Sign::kNotRunning;
   Parsed base;
-  if (!Parse(baseline, &base)) return Sign::kUnchangedMaybe;
+  if (!Parse(baseline, &base)) {
+    // No baseline (a record from an older rebootd): an instance with no operation on record
+    // was never rebooted, since any reboot leaves RebootInstances as its last operation.
+    return cur.operation.empty() ? Sign::kUnchanged : Sign::kUnchangedMaybe;
+  }
   if (cur.operation == base.operation && cur.operation_state == base.operation_state) {
     return base.operation == kRebootOperation ? Sign::kUnchangedMaybe : Sign::kUnchanged;
   }

@@ -19,7 +19,9 @@
 //   RUNNING, last operation changed to RebootInstances SUCCESS               kRebooted
 //   RUNNING, last operation changed to RebootInstances FAILED                kRebootFailed
 //   RUNNING, last operation changed to something else (an operation after ours may have
-//     overwritten the evidence), or an unreadable baseline                   kUnchangedMaybe
+//     overwritten the evidence)                                            kUnchangedMaybe
+//   RUNNING, no readable baseline: no operation on record at all             kUnchanged
+//                                  (a reboot would have left RebootInstances), else kUnchangedMaybe
 // ECM's Instance has no LatestOperationRequestId (that is a CVM field), so a baseline that
 // already shows a finished RebootInstances cannot tell a new one from the old one: only a reboot
 // seen in progress can (cloud-apis.md §2.6).

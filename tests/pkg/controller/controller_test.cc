@@ -308,7 +308,8 @@ TEST_F(ControllerTest, RestartWithIntentRecordedResolvesByPollingAndDoesNotReboo
   EXPECT_EQ(out.phase, api::Phase::kSucceeded);
   EXPECT_EQ(provider_->RebootsOf("ein-ccccccc1"), 1);
   EXPECT_EQ(provider_->RebootsOf("ein-ccccccc2"), 1);
-  EXPECT_EQ(Find(out, "ein-ccccccc2")->attempts, 2);
+  EXPECT_EQ(Find(out, "ein-ccccccc2")->attempts, 2)
+      << Find(out, "ein-ccccccc2")->reason << ": " << Find(out, "ein-ccccccc2")->message;
 }
 
 // Proof of reboot (issue: an earlier reboot in an instance's history was reported as this run's).

@@ -92,7 +92,11 @@ TEST(TencentEvidence, SignsAgainstBaselines) {
       {fresh, Entry("TERMINATING"), Sign::kNotRunning},
       // No readable baseline (e.g. a record from an older rebootd): only what is seen counts.
       {"", Entry("RUNNING", "RebootInstances", "SUCCESS"), Sign::kUnchangedMaybe},
-      {"garbage", Entry("RUNNING"), Sign::kUnchangedMaybe},
+      // ... except an instance with no operation on record at all: a reboot, whenever it
+      // happened, would have left RebootInstances as its last operation.
+      {"", Entry("RUNNING"), Sign::kUnchanged},
+      {"garbage", Entry("RUNNING"), Sign::kUnchanged},
+      {"", Entry("RUNNING", "StartInstances", "SUCCESS"), Sign::kUnchangedMaybe},
   };
   for (const auto& c : cases) {
     EXPECT_EQ(ReadSign(c.baseline, ObservationOf(c.now)), c.want)
