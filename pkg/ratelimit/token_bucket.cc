@@ -33,7 +33,9 @@ TokenBucket::TokenBucket(TokenBucketOptions options, Clock& clock)
     : options_(Sanitize(options)),
       clock_(clock),
       rate_(options_.rate_per_second),
-      next_slot_(clock.SteadyNow()) {}
+      next_slot_(clock.SteadyNow()) {
+  if (options_.start_empty) next_slot_ += SpacingLocked();  // no other thread sees us yet
+}
 
 Duration TokenBucket::SpacingLocked() const {
   // Rounded up to whole nanoseconds so that rounding never packs grants closer than the limit.

@@ -36,6 +36,12 @@ struct TokenBucketOptions {
   // `recovery_step` * rate_per_second, up to rate_per_second.
   Duration recovery_delay = std::chrono::seconds(2);
   double recovery_step = 0.1;
+  // The first grant comes one spacing after construction, not at once (an empty bucket). A
+  // process that starts, or a standby that takes over leadership, cannot know when the previous
+  // process made its last calls; starting empty keeps the merged sequence of both spaced by at
+  // least (1 s + margin) / rate, so together they never exceed the limit in any second. Costs
+  // one spacing (55 ms at 20/s) once per bucket.
+  bool start_empty = true;
 };
 
 class TokenBucket {

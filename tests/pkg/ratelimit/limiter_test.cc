@@ -34,11 +34,11 @@ TEST(LimiterTest, BucketsAreCreatedOncePerKeyWithTheConfiguredRate) {
   EXPECT_THAT(limiter.Keys(),
               ElementsAre("aliyun.RebootInstance", "tencent.DescribeInstances",
                           "tencent.RebootInstances", "tencent.RebootInstances@AKID1"));
-  // Buckets are independent.
+  // Buckets are independent, and each starts empty (its first slot one spacing away).
   const SteadyTime now = clock.SteadyNow();
-  EXPECT_EQ(reboot.Reserve(), now);
-  EXPECT_EQ(scoped.Reserve(), now);
   EXPECT_EQ(reboot.Reserve(), now + 50ms);
+  EXPECT_EQ(scoped.Reserve(), now + 50ms);
+  EXPECT_EQ(reboot.Reserve(), now + 100ms);
 }
 
 TEST(LimiterTest, KeyBuildsProviderActionAndScope) {

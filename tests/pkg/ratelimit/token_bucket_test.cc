@@ -112,9 +112,33 @@ std::vector<Grant> RunConcurrently(TokenBucket& bucket, SteppingClock& clock, in
   return grants;
 }
 
+TEST(TokenBucketTest, StartsEmptySoAProcessAfterAnotherNeverExceedsTheLimit) {
+  ManualClock clock;
+  // The previous process (or leader) ran its bucket flat out until it stopped...
+  TokenBucket before({.rate_per_second = 20, .safety_margin = 0.1}, clock);
+  std::vector<SteadyTime> grants;
+  for (int i = 0; i < 40; ++i) grants.push_back(before.Reserve());
+  clock.Advance(grants.back() - clock.SteadyNow());
+  // ...and the next one starts the moment after its last call.
+  TokenBucket after({.rate_per_second = 20, .safety_margin = 0.1}, clock);
+  const SteadyTime first = after.Reserve();
+  EXPECT_EQ(first, clock.SteadyNow() + 55ms);
+  grants.push_back(first);
+  for (int i = 0; i < 40; ++i) grants.push_back(after.Reserve());
+  // Together: never more than 20 grants in any half-open 1 s window.
+  for (size_t i = 0; i < grants.size(); ++i) {
+    size_t in_window = 0;
+    for (SteadyTime g : grants) in_window += (g >= grants[i] && g < grants[i] + 1s) ? 1 : 0;
+    EXPECT_LE(in_window, 20u) << "window starting at grant " << i;
+  }
+  // A full bucket (start_empty = false) would have put 21 into one second.
+  TokenBucket full({.rate_per_second = 20, .safety_margin = 0.1, .start_empty = false}, clock);
+  EXPECT_EQ(full.Reserve(), clock.SteadyNow());
+}
+
 TEST(TokenBucketTest, ReserveSpacesSlotsByMarginOverRate) {
   ManualClock clock;
-  TokenBucket bucket({.rate_per_second = 20, .safety_margin = 0.05}, clock);
+  TokenBucket bucket({.rate_per_second = 20, .safety_margin = 0.05, .start_empty = false}, clock);
   const SteadyTime t0 = clock.SteadyNow();
   EXPECT_EQ(bucket.Reserve(), t0);
   EXPECT_EQ(bucket.Reserve(), t0 + 52500us);  // 1.05 s / 20
@@ -129,19 +153,19 @@ TEST(TokenBucketTest, ReserveSpacesSlotsByMarginOverRate) {
 TEST(TokenBucketTest, FractionalRatesNeverExceedTheFloor) {
   ManualClock clock;
   // 2.5/s may only mean 2 in any 1 s window, so slots are 500 ms apart, not 400 ms.
-  TokenBucket fractional({.rate_per_second = 2.5, .safety_margin = 0}, clock);
+  TokenBucket fractional({.rate_per_second = 2.5, .safety_margin = 0, .start_empty = false}, clock);
   const SteadyTime t0 = clock.SteadyNow();
   EXPECT_EQ(fractional.Reserve(), t0);
   EXPECT_EQ(fractional.Reserve(), t0 + 500ms);
   // Below 1/s: one grant per 1/N seconds.
-  TokenBucket slow({.rate_per_second = 0.5, .safety_margin = 0}, clock);
+  TokenBucket slow({.rate_per_second = 0.5, .safety_margin = 0, .start_empty = false}, clock);
   EXPECT_EQ(slow.Reserve(), t0);
   EXPECT_EQ(slow.Reserve(), t0 + 2s);
 }
 
 TEST(TokenBucketTest, TryAcquireTakesOnlyDueSlots) {
   ManualClock clock;
-  TokenBucket bucket({.rate_per_second = 10, .safety_margin = 0}, clock);
+  TokenBucket bucket({.rate_per_second = 10, .safety_margin = 0, .start_empty = false}, clock);
   EXPECT_TRUE(bucket.TryAcquire());
   EXPECT_FALSE(bucket.TryAcquire());
   clock.Advance(99ms);
@@ -158,7 +182,7 @@ TEST(TokenBucketTest, TryAcquireTakesOnlyDueSlots) {
 TEST(TokenBucketTest, AcquireReportsTheWait) {
   ManualClock manual;
   SteppingClock clock(manual);
-  TokenBucket bucket({.rate_per_second = 20, .safety_margin = 0.05}, clock);
+  TokenBucket bucket({.rate_per_second = 20, .safety_margin = 0.05, .start_empty = false}, clock);
   Result<Duration> first = bucket.Acquire();
   ASSERT_TRUE(first.has_value());
   EXPECT_EQ(*first, 0ns);
@@ -183,7 +207,7 @@ TEST(TokenBucketTest, ConcurrentCallersNeverExceedTheLimitAndAllGetServed) {
   constexpr int kPerThread = 10;
   ManualClock manual;
   SteppingClock clock(manual);
-  TokenBucket bucket({.rate_per_second = 20, .safety_margin = 0.05}, clock);
+  TokenBucket bucket({.rate_per_second = 20, .safety_margin = 0.05, .start_empty = false}, clock);
   const SteadyTime start = clock.SteadyNow();
   std::vector<Grant> grants = RunConcurrently(bucket, clock, kThreads, kPerThread, [](size_t) {});
 
@@ -219,7 +243,7 @@ TEST(TokenBucketTest, ConcurrentCallersStayWithinTheLimitThroughThrottleAndRecov
   constexpr int kPerThread = 10;
   ManualClock manual;
   SteppingClock clock(manual);
-  TokenBucketOptions options{.rate_per_second = 20, .safety_margin = 0.05};
+  TokenBucketOptions options{.rate_per_second = 20, .safety_margin = 0.05, .start_empty = false};
   TokenBucket bucket(options, clock);
   std::atomic<int> throttles{0};
   std::vector<Grant> grants = RunConcurrently(bucket, clock, kThreads, kPerThread, [&](size_t n) {
@@ -269,7 +293,8 @@ TEST(TokenBucketTest, ThrottlingHalvesTheRateAndSuccessRecoversIt) {
                       .min_rate_per_second = 2,
                       .throttle_pause = 1s,
                       .recovery_delay = 2s,
-                      .recovery_step = 0.1},
+                      .recovery_step = 0.1,
+                      .start_empty = false},
                      clock);
   EXPECT_EQ(bucket.Reserve(), clock.SteadyNow());
   clock.Advance(50ms);
@@ -314,7 +339,7 @@ TEST(TokenBucketTest, ThrottlingHalvesTheRateAndSuccessRecoversIt) {
 TEST(TokenBucketTest, StopCancelsAWaitingAcquireAndGivesTheSlotBack) {
   ManualClock manual;
   SteppingClock clock(manual);
-  TokenBucket bucket({.rate_per_second = 1, .safety_margin = 0}, clock);
+  TokenBucket bucket({.rate_per_second = 1, .safety_margin = 0, .start_empty = false}, clock);
   const SteadyTime t0 = clock.SteadyNow();
   ASSERT_TRUE(bucket.Acquire().has_value());
   std::stop_source stop;
@@ -338,7 +363,7 @@ TEST(TokenBucketTest, StopCancelsAWaitingAcquireAndGivesTheSlotBack) {
 TEST(TokenBucketTest, CancelledSlotIsKeptWhenSomeoneReservedAfterIt) {
   ManualClock manual;
   SteppingClock clock(manual);
-  TokenBucket bucket({.rate_per_second = 1, .safety_margin = 0}, clock);
+  TokenBucket bucket({.rate_per_second = 1, .safety_margin = 0, .start_empty = false}, clock);
   const SteadyTime t0 = clock.SteadyNow();
   bucket.Reserve();  // t0
   std::stop_source stop;

@@ -724,8 +724,8 @@ TEST_F(EcsClientTest, DescribeInstancesMissingArrayIsAnError) {
 // ---- retries ----
 
 TEST_F(EcsClientTest, DescribeRetriesThrottlingAndSlowsTheBucket) {
-  ratelimit::Limiter limiter(ratelimit::TokenBucketOptions{}, {{"aliyun.DescribeInstances", 20}},
-                             clock_);
+  ratelimit::Limiter limiter(ratelimit::TokenBucketOptions{.start_empty = false},
+                             {{"aliyun.DescribeInstances", 20}}, clock_);
   auto client = Make(Options(), {kKeyId, kSecret, ""}, &limiter);
   transport_.Respond(400, R"({"RequestId":"T","Code":"Throttling.User","Message":"flow control"})")
       .Respond(200, R"({"RequestId":"D","TotalCount":0,"Instances":{"Instance":[]}})");
@@ -779,7 +779,7 @@ TEST_F(EcsClientTest, DescribeDoesNotRetryTerminalErrors) {
 }
 
 TEST_F(EcsClientTest, RebootIsNeverRetriedButThrottlingSlowsTheBucket) {
-  ratelimit::Limiter limiter(ratelimit::TokenBucketOptions{}, {}, clock_);
+  ratelimit::Limiter limiter(ratelimit::TokenBucketOptions{.start_empty = false}, {}, clock_);
   auto options = Options();
   options.max_attempts = 5;
   auto client = Make(options, {kKeyId, kSecret, ""}, &limiter);
@@ -794,7 +794,7 @@ TEST_F(EcsClientTest, RebootIsNeverRetriedButThrottlingSlowsTheBucket) {
 }
 
 TEST_F(EcsClientTest, LimiterScopeSelectsTheBucket) {
-  ratelimit::Limiter limiter(ratelimit::TokenBucketOptions{}, {}, clock_);
+  ratelimit::Limiter limiter(ratelimit::TokenBucketOptions{.start_empty = false}, {}, clock_);
   auto options = Options();
   options.limiter_scope = "acct1/cn-shanghai";
   auto client = Make(options, {kKeyId, kSecret, ""}, &limiter);
@@ -804,7 +804,7 @@ TEST_F(EcsClientTest, LimiterScopeSelectsTheBucket) {
 }
 
 TEST_F(EcsClientTest, CancelledBeforeSendingOrDuringBackoff) {
-  ratelimit::Limiter limiter(ratelimit::TokenBucketOptions{}, {}, clock_);
+  ratelimit::Limiter limiter(ratelimit::TokenBucketOptions{.start_empty = false}, {}, clock_);
   auto client = Make(Options(), {kKeyId, kSecret, ""}, &limiter);
   std::stop_source stop;
   stop.request_stop();

@@ -481,8 +481,8 @@ TEST_F(EcmClientTest, UnparseableAnswersGiveClearErrors) {
 // ---- retries ----
 
 TEST_F(EcmClientTest, DescribeRetriesThrottlingAndSlowsTheBucket) {
-  ratelimit::Limiter limiter(ratelimit::TokenBucketOptions{}, {{"tencent.DescribeInstances", 20}},
-                             clock_);
+  ratelimit::Limiter limiter(ratelimit::TokenBucketOptions{.start_empty = false},
+                             {{"tencent.DescribeInstances", 20}}, clock_);
   auto client = Make(Options(), {kKeyId, kSecret, ""}, &limiter);
   transport_.Respond(200, ApiError("RequestLimitExceeded.UinLimitExceeded"))
       .Respond(200, kDescribeOk);
@@ -521,7 +521,7 @@ TEST_F(EcmClientTest, DescribeDoesNotRetryTerminalOrWrongState) {
 }
 
 TEST_F(EcmClientTest, RebootThrottledIsNotRetriedButSlowsTheBucket) {
-  ratelimit::Limiter limiter(ratelimit::TokenBucketOptions{}, {}, clock_);
+  ratelimit::Limiter limiter(ratelimit::TokenBucketOptions{.start_empty = false}, {}, clock_);
   auto client = Make(Options(), {kKeyId, kSecret, ""}, &limiter);
   const double before = limiter.Bucket("tencent.RebootInstances").CurrentRate();
   transport_.Respond(200, ApiError("RequestLimitExceeded"));
@@ -533,7 +533,7 @@ TEST_F(EcmClientTest, RebootThrottledIsNotRetriedButSlowsTheBucket) {
 }
 
 TEST_F(EcmClientTest, CancelledWhileWaitingForTheLimiter) {
-  ratelimit::Limiter limiter(ratelimit::TokenBucketOptions{}, {}, clock_);
+  ratelimit::Limiter limiter(ratelimit::TokenBucketOptions{.start_empty = false}, {}, clock_);
   auto client = Make(Options(), {kKeyId, kSecret, ""}, &limiter);
   std::stop_source stop;
   stop.request_stop();
