@@ -4,6 +4,7 @@
 #include <malloc.h>
 #include <unistd.h>
 #include <algorithm>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -11,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -24,6 +26,7 @@
 #include "pkg/controller/controller.h"
 #include "pkg/crypto/crypto.h"
 #include "pkg/http/cpprest_transport.h"
+#include "pkg/json/json.h"
 #include "pkg/kube/client.h"
 #include "pkg/kube/config.h"
 #include "pkg/kube/events.h"
@@ -279,25 +282,58 @@ Result<sim::Inventory> SimInventory(const RunConfig& config, const store::Reques
   return inv;
 }
 
-std::string ProgressLine(const controller::RequestProgress& p, double rate, SystemTime now) {
+// "2026-01-01T00:00:00.123Z", the log's JSON timestamp.
+std::string FormatRfc3339Millis(SystemTime t) {
+  auto seconds = std::chrono::floor<std::chrono::seconds>(t);
+  auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(t - seconds).count();
+  std::string text = FormatRfc3339(seconds);
+  char frac[8];
+  std::snprintf(frac, sizeof frac, ".%03dZ", static_cast<int>(millis));
+  text.pop_back();  // 'Z'
+  return text + frac;
+}
+
+// One progress line: "progress request=... done=5/8 ..." as text, or under --log-format json a
+// JSON object in the log's shape (ts, level, logger "progress", msg) with typed fields.
+std::string ProgressLine(const controller::RequestProgress& p, double rate, SystemTime now,
+                         bool json_format) {
   const auto& s = p.summary;
   int done = s.succeeded + s.failed;
-  char buf[512];
-  std::string eta = "-";
-  if (rate > 0 && done < s.total) {
-    eta = std::to_string(static_cast<int>((s.total - done) / rate + 0.5)) + "s";
-  }
+  std::optional<int> eta;
+  if (rate > 0 && done < s.total) eta = static_cast<int>((s.total - done) / rate + 0.5);
   double elapsed =
       p.started_at
           ? std::chrono::duration<double>((p.completed_at ? *p.completed_at : now) - *p.started_at)
                 .count()
           : 0;
+  const std::string provider(cloud::ProviderName(p.provider));
+  const std::string phase(api::PhaseName(p.phase));
+  if (json_format) {
+    json::Value line = json::Value::MakeObject();
+    line.Set("ts", FormatRfc3339Millis(now));
+    line.Set("level", "info");
+    line.Set("logger", "progress");
+    line.Set("msg", "progress");
+    line.Set("request", p.key);
+    line.Set("provider", provider);
+    line.Set("phase", phase);
+    line.Set("done", done);
+    line.Set("total", s.total);
+    line.Set("succeeded", s.succeeded);
+    line.Set("failed", s.failed);
+    line.Set("rebooting", s.rebooting);
+    line.Set("ratePerSecond", std::round(rate * 10) / 10);
+    line.Set("elapsedSeconds", std::round(elapsed));
+    line.Set("etaSeconds", eta ? json::Value(*eta) : json::Value());
+    return line.Dump();
+  }
+  char buf[512];
   std::snprintf(buf, sizeof buf,
                 "progress request=%s provider=%s phase=%s done=%d/%d succeeded=%d failed=%d "
                 "rebooting=%d rate=%.1f/s elapsed=%.0fs eta=%s",
-                p.key.c_str(), std::string(cloud::ProviderName(p.provider)).c_str(),
-                std::string(api::PhaseName(p.phase)).c_str(), done, s.total, s.succeeded, s.failed,
-                s.rebooting, rate, elapsed, eta.c_str());
+                p.key.c_str(), provider.c_str(), phase.c_str(), done, s.total, s.succeeded,
+                s.failed, s.rebooting, rate, elapsed,
+                eta ? (std::to_string(*eta) + "s").c_str() : "-");
   return buf;
 }
 
@@ -369,7 +405,13 @@ int RunDaemon(const RunConfig& config) {
     source = std::make_unique<kube::KubeSource>(ko, *kube_client, cache, notify, clock, random);
     kube::EventOptions eo;
     eo.host = identity;
-    eo.on_problem = [](const std::string& m) { log::Get("kube")->debug("{}", m); };
+    eo.on_problem = [](const std::string& m, bool lasting) {
+      if (lasting) {
+        log::Get("kube")->warn("{} (not retried; check the Role allows events create/patch)", m);
+      } else {
+        log::Get("kube")->debug("{}", m);
+      }
+    };
     kube_events = std::make_unique<kube::EventRecorder>(eo, *kube_client, clock, random);
     kube_recorder = std::make_unique<kube::KubeEventRecorder>(*kube_events, clock);
     kube_secrets = std::make_unique<kube::SecretCredentials>(*kube_client);
@@ -545,6 +587,7 @@ int RunDaemon(const RunConfig& config) {
 
   int exit_code = 0;
   SteadyTime next_progress = clock.SteadyNow() + config.progress_interval;
+  const bool json_progress = config.log_format == "json";
   SteadyTime next_gauges = clock.SteadyNow();
   SteadyTime next_trim = clock.SteadyNow() + std::chrono::seconds(2);
   std::map<std::string, std::pair<SteadyTime, int>> last_done;
@@ -558,7 +601,7 @@ int RunDaemon(const RunConfig& config) {
     }
     if (elector) {
       if (leadership == 1 && !ctl) {
-        log->info("became the leader identity={}; starting the controller", identity);
+        log->info("became the leader, starting the controller identity={}", identity);
         metrics.SetLeader(true);
         if (!start_controller()) {
           exit_code = 2;
@@ -566,7 +609,7 @@ int RunDaemon(const RunConfig& config) {
         }
         loop = std::jthread([&] { ctl->Run(stop.get_token()); });
       } else if (leadership == 2) {
-        log->error("leader lease lost identity={}; stopping so no two replicas act", identity);
+        log->error("leader lease lost, stopping so no two replicas act identity={}", identity);
         metrics.SetLeader(false);
         exit_code = 1;
         break;
@@ -620,7 +663,7 @@ int RunDaemon(const RunConfig& config) {
         double secs = std::chrono::duration<double>(now - t0).count();
         double rate = secs > 0 ? (done - d0) / secs : 0;
         if (p.phase == api::Phase::kInProgress || p.phase == api::Phase::kPending) {
-          std::printf("%s\n", ProgressLine(p, rate, clock.Now()).c_str());
+          std::printf("%s\n", ProgressLine(p, rate, clock.Now(), json_progress).c_str());
           std::fflush(stdout);
         }
         t0 = now;
@@ -634,7 +677,7 @@ int RunDaemon(const RunConfig& config) {
       }
       for (const auto& p : ctl->Progress()) {
         if (!p.desired) continue;
-        std::printf("%s\n", ProgressLine(p, 0, clock.Now()).c_str());
+        std::printf("%s\n", ProgressLine(p, 0, clock.Now(), json_progress).c_str());
         if (p.phase == api::Phase::kFailed) exit_code = 1;
       }
       std::fflush(stdout);

@@ -151,8 +151,10 @@ int EventRecorder::Flush() {
       it->second.sent_count = a.count;
     } else {
       if (options_.on_problem) {
-        options_.on_problem("event " + a.reason + " for " + a.object.namespace_ + "/" +
-                            a.object.name + ": " + result.error().message);
+        options_.on_problem(
+            "event " + a.reason + " for " + a.object.namespace_ + "/" + a.object.name + ": " +
+                result.error().message,
+            !IsRetryable(result.error()) && result.error().code != ErrorCode::kAlreadyExists);
       }
       // Retried at the next flush unless the server refuses it for good.
       if (IsRetryable(result.error())) it->second.dirty = true;

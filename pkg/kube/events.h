@@ -43,7 +43,10 @@ struct EventOptions {
   int burst = 25;                              // events (creates or updates) per object at once
   Duration refill = std::chrono::seconds(10);  // one more token per object every `refill`
   size_t max_pending = 10000;  // distinct aggregates kept; beyond it new ones are dropped
-  std::function<void(const std::string& message)> on_problem;
+  // A failed send. `lasting` is true when the server refused it for good (e.g. 403: RBAC does
+  // not allow Events), so no retry will fix it: the daemon logs those at warn level, retried
+  // ones at debug (they repeat every flush).
+  std::function<void(const std::string& message, bool lasting)> on_problem;
 };
 
 class EventRecorder {

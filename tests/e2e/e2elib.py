@@ -213,9 +213,10 @@ class Simulator:
 
 
 def rebootd_args(sim, manifests_dir, state_dir, poll_interval="300ms", extra=(), metrics="0"):
+    progress = [] if "--progress-interval" in extra else ["--progress-interval", "0"]
     return ([REBOOTD, "run", "--manifests", manifests_dir, "--state-dir", state_dir,
              "--poll-interval", poll_interval, "--metrics-bind-address", metrics,
-             "--health-probe-bind-address", "0", "--progress-interval", "0"]
+             "--health-probe-bind-address", "0"] + progress
             + sim.endpoint_args() + list(extra))
 
 

@@ -6,6 +6,7 @@ throttled calls, the busiest second) and from `rebootd status -o json` (per-inst
 reason), never from log text alone.
 """
 
+import json
 import os
 import re
 import signal
@@ -179,7 +180,8 @@ class Scenarios(e2elib.E2ETestCase):
         # Daemon mode (no --until-done) with debug logs, metrics on a loopback port.
         proc = e2elib.start_rebootd(sim, self.manifests, self.state, log_path, until_done=False,
                                     metrics="127.0.0.1:0",
-                                    extra=["--log-level", "debug", "--log-format", "json"])
+                                    extra=["--log-level", "debug", "--log-format", "json",
+                                           "--progress-interval", "200ms"])
         self.addCleanup(lambda: proc.poll() is None and proc.kill())
         port = e2elib.wait_for(
             lambda: (re.findall(r"metrics=(\d+)", e2elib.tail(log_path)) or [None])[0], 15,
@@ -210,6 +212,24 @@ class Scenarios(e2elib.E2ETestCase):
         with open(log_path, errors="replace") as f:
             log = f.read()
         self.assertIn("InstanceNotFound", log)  # the error paths were logged
+        # Under --log-format json every line is a JSON object, progress lines included (with
+        # typed fields), and no value carries punctuation from the text form.
+        progress = []
+        for line in log.splitlines():
+            if not line.strip():
+                continue
+            entry = json.loads(line)
+            self.assertIn("msg", entry, line)
+            for key, value in entry.items():
+                if isinstance(value, str) and key != "msg":
+                    self.assertFalse(value.endswith((";", ",")), "%s in %s" % (key, line))
+            if entry.get("logger") == "progress":
+                progress.append(entry)
+        self.assertTrue(progress, "no progress lines in the JSON log")
+        for entry in progress:
+            self.assertIsInstance(entry["done"], int)
+            self.assertIsInstance(entry["total"], int)
+            self.assertIn(entry["request"], ("e2e/sec-t", "e2e/sec-a"))
         places = {"log": log, "metrics": metrics,
                   "status": str(st)}
         for root, _, files in os.walk(self.state):

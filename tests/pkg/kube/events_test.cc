@@ -93,6 +93,30 @@ TEST_F(EventRecorderTest, ExpiredEventIsCreatedAgain) {
   EXPECT_EQ(events_.Flush(), 2);
 }
 
+TEST(EventRecorderProblemsTest, RefusedByRbacIsReportedAsLastingAndRetriedFailuresAreNot) {
+  testing::FakeTransport transport;
+  ManualClock clock;
+  SeededRandom random{7};
+  Client client{testutil::TestConfig(), transport, clock};
+  std::vector<std::pair<std::string, bool>> problems;
+  EventOptions options;
+  options.on_problem = [&](const std::string& m, bool lasting) {
+    problems.emplace_back(m, lasting);
+  };
+  EventRecorder events{options, client, clock, random};
+  events.Emit(Ref(), "Warning", "Forbidden", "x");
+  transport.RespondJson(
+      403, testutil::StatusJson(403, "Forbidden", "events is forbidden: cannot create"));
+  events.Flush();
+  events.Emit(Ref("db"), "Normal", "Flaky", "y");
+  transport.RespondJson(503, testutil::StatusJson(503, "ServiceUnavailable", "try later"));
+  events.Flush();
+  ASSERT_GE(problems.size(), 2u);
+  EXPECT_NE(problems[0].first.find("forbidden"), std::string::npos) << problems[0].first;
+  EXPECT_TRUE(problems[0].second);
+  EXPECT_FALSE(problems[1].second);
+}
+
 api::RebootRequest Request(int n) {
   api::RebootRequest r;
   r.metadata.name = "big";
