@@ -188,6 +188,17 @@ std::vector<FlagSpec> RunFlagSpecs() {
   };
 }
 
+namespace {
+
+// A duration flag's value; a malformed one is an error that names the flag.
+Result<Duration> FlagDuration(const ParsedFlags& f, const std::string& name) {
+  auto d = ParseDuration(f.Get(name));
+  if (!d) return MakeError(ErrorCode::kInvalidArgument, "--" + name + ": " + d.error().message);
+  return *d;
+}
+
+}  // namespace
+
 Result<RunConfig> ParseRunConfig(const std::vector<std::string>& args) {
   REBOOTD_ASSIGN_OR_RETURN(ParsedFlags f, ParseFlags(args, RunFlagSpecs()));
   if (!f.positional.empty()) {
@@ -247,14 +258,15 @@ Result<RunConfig> ParseRunConfig(const std::vector<std::string>& args) {
   c.rate_limits = f.GetAll("rate-limit");
   REBOOTD_RETURN_IF_ERROR(ratelimit::Limiter::RatesFromFlags(c.rate_limits));
   if (f.Has("poll-interval")) {
-    REBOOTD_ASSIGN_OR_RETURN(c.poll_interval, ParseDuration(f.Get("poll-interval")));
-    if (c.poll_interval < std::chrono::milliseconds(100)) {
-      return MakeError(ErrorCode::kInvalidArgument, "--poll-interval must be at least 100ms");
+    REBOOTD_ASSIGN_OR_RETURN(c.poll_interval, FlagDuration(f, "poll-interval"));
+    if (c.poll_interval < std::chrono::milliseconds(100) ||
+        c.poll_interval > std::chrono::hours(1)) {
+      return MakeError(ErrorCode::kInvalidArgument, "--poll-interval must be between 100ms and 1h");
     }
   }
   if (f.Has("min-reboot-duration")) {
     Duration d;
-    REBOOTD_ASSIGN_OR_RETURN(d, ParseDuration(f.Get("min-reboot-duration")));
+    REBOOTD_ASSIGN_OR_RETURN(d, FlagDuration(f, "min-reboot-duration"));
     if (d < std::chrono::milliseconds(100) || d > std::chrono::minutes(10)) {
       return MakeError(ErrorCode::kInvalidArgument,
                        "--min-reboot-duration must be between 100ms and 10m");
@@ -292,10 +304,10 @@ Result<RunConfig> ParseRunConfig(const std::vector<std::string>& args) {
     for (const auto& [name, out] : timings) {
       if (!f.Has(name)) continue;
       any = true;
-      REBOOTD_ASSIGN_OR_RETURN(*out, ParseDuration(f.Get(name)));
-      if (*out < std::chrono::milliseconds(100)) {
+      REBOOTD_ASSIGN_OR_RETURN(*out, FlagDuration(f, name));
+      if (*out < std::chrono::milliseconds(100) || *out > std::chrono::hours(1)) {
         return MakeError(ErrorCode::kInvalidArgument,
-                         std::string("--") + name + " must be at least 100ms");
+                         std::string("--") + name + " must be between 100ms and 1h");
       }
     }
     if (any && !c.leader_elect) {
@@ -314,7 +326,13 @@ Result<RunConfig> ParseRunConfig(const std::vector<std::string>& args) {
   c.log_format = f.Get("log-format", c.log_format);
   c.log_level = f.Get("log-level", c.log_level);
   if (f.Has("progress-interval")) {
-    REBOOTD_ASSIGN_OR_RETURN(c.progress_interval, ParseDuration(f.Get("progress-interval")));
+    REBOOTD_ASSIGN_OR_RETURN(c.progress_interval, FlagDuration(f, "progress-interval"));
+    if (c.progress_interval != Duration::zero() &&
+        (c.progress_interval < std::chrono::milliseconds(100) ||
+         c.progress_interval > std::chrono::hours(24))) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "--progress-interval must be 0 (off) or between 100ms and 24h");
+    }
   }
   c.ca_bundle = f.Get("ca-bundle");
   return c;

@@ -11,6 +11,8 @@ namespace rebootd::ratelimit {
 namespace {
 
 constexpr double kMaxRate = 1000;
+// One call per 1,000 s: slower than any real quota, and far from the token bucket's limits.
+constexpr double kMinRate = 0.001;
 constexpr std::string_view kFlagForm =
     "expected PROVIDER.ACTION=PER_SECOND, e.g. tencent.RebootInstances=20";
 
@@ -89,9 +91,9 @@ Result<std::pair<std::string, double>> Limiter::ParseRateLimitFlag(std::string_v
   if (ec != std::errc() || ptr != number.data() + number.size() || !std::isfinite(rate)) {
     return FlagError(spec, "rate \"" + std::string(number) + "\" is not a number");
   }
-  if (!(rate > 0) || rate > kMaxRate) {
+  if (!(rate >= kMinRate) || rate > kMaxRate) {
     return FlagError(spec, "rate " + std::string(number) +
-                               " is out of range; it must be > 0 and <= 1000 per second");
+                               " is out of range; it must be between 0.001 and 1000 per second");
   }
   return std::make_pair(std::string(name), rate);
 }

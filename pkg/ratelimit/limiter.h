@@ -44,7 +44,7 @@ class Limiter {
 
   // Parses the --rate-limit flag form PROVIDER.ACTION=PER_SECOND, e.g.
   // "tencent.RebootInstances=20". PROVIDER is tencent or aliyun, ACTION is one or more ASCII
-  // letters, PER_SECOND a number > 0 and <= 1000 (fractions allowed, e.g. 0.5). Returns
+  // letters, PER_SECOND a number from 0.001 to 1000 (fractions allowed, e.g. 0.5). Returns
   // {"tencent.RebootInstances", 20}, or kInvalidArgument with a message saying what is wrong.
   static Result<std::pair<std::string, double>> ParseRateLimitFlag(std::string_view spec);
   // DefaultRates() overridden by every spec in order (a later spec for the same key wins);

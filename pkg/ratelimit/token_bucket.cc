@@ -11,14 +11,19 @@ namespace {
 using std::chrono::nanoseconds;
 
 constexpr double kNanosPerSecond = 1e9;
+constexpr double kMinRate = 1e-3;  // one grant per 1,000 s at the least
+constexpr double kMaxRate = 1e6;
 
 // Replaces nonsensical options with safe ones (the constructor cannot fail).
 TokenBucketOptions Sanitize(TokenBucketOptions o) {
   if (!(o.rate_per_second > 0) || !std::isfinite(o.rate_per_second)) o.rate_per_second = 1;
+  // Bounded so that the spacing (1 s + margin) / rate always fits in a Duration.
+  o.rate_per_second = std::clamp(o.rate_per_second, kMinRate, kMaxRate);
   if (!(o.safety_margin >= 0) || !std::isfinite(o.safety_margin)) o.safety_margin = 0;
+  o.safety_margin = std::min(o.safety_margin, 10.0);
   if (!(o.throttle_factor > 0 && o.throttle_factor <= 1)) o.throttle_factor = 0.5;
   if (!(o.min_rate_per_second > 0)) o.min_rate_per_second = o.rate_per_second;
-  o.min_rate_per_second = std::min(o.min_rate_per_second, o.rate_per_second);
+  o.min_rate_per_second = std::clamp(o.min_rate_per_second, kMinRate, o.rate_per_second);
   if (o.throttle_pause < Duration::zero()) o.throttle_pause = Duration::zero();
   if (o.recovery_delay < Duration::zero()) o.recovery_delay = Duration::zero();
   if (!(o.recovery_step > 0) || !std::isfinite(o.recovery_step)) o.recovery_step = 0.1;

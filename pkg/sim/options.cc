@@ -135,7 +135,9 @@ Result<CloudsimFlags> ParseCloudsimFlags(const std::vector<std::string>& args) {
       flags.sim.aliyun_region = value;
     } else if (arg == "--reboot-seconds") {
       REBOOTD_ASSIGN_OR_RETURN(double s, ParseNumber(arg, value));
-      if (!(s > 0)) return MakeError(ErrorCode::kInvalidArgument, arg + ": must be > 0");
+      if (!(s > 0 && s <= 86400)) {
+        return MakeError(ErrorCode::kInvalidArgument, arg + ": must be in (0, 86400]");
+      }
       flags.sim.reboot_seconds = s;
     } else if (arg == "--reboot-jitter") {
       REBOOTD_ASSIGN_OR_RETURN(double j, ParseNumber(arg, value));

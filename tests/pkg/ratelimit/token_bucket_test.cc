@@ -392,5 +392,21 @@ TEST(TokenBucketTest, NonsensicalOptionsAreMadeSafe) {
   EXPECT_EQ(bucket.CurrentRate(), 1);
 }
 
+TEST(TokenBucketTest, ExtremeRatesAreClampedSoTheSpacingCannotOverflow) {
+  ManualClock clock;
+  // 1e-12/s would be a spacing of 1.1e21 ns, past what a Duration holds.
+  TokenBucket slow({.rate_per_second = 1e-12, .min_rate_per_second = 1e-300}, clock);
+  EXPECT_EQ(slow.options().rate_per_second, 1e-3);
+  EXPECT_EQ(slow.options().min_rate_per_second, 1e-3);
+  const SteadyTime t0 = clock.SteadyNow();
+  EXPECT_EQ(slow.Reserve(), t0 + 1100s);  // empty at the start: one spacing of 1.1 / 1e-3 s
+  EXPECT_EQ(slow.Reserve(), t0 + 2200s);
+  slow.OnThrottled();
+  EXPECT_GT(slow.Reserve(), t0 + 2200s);
+  TokenBucket fast({.rate_per_second = 1e300, .safety_margin = 1e300}, clock);
+  EXPECT_EQ(fast.options().rate_per_second, 1e6);
+  EXPECT_EQ(fast.options().safety_margin, 10);
+}
+
 }  // namespace
 }  // namespace rebootd::ratelimit
