@@ -235,6 +235,32 @@ struct CallState {
   std::exception_ptr error;          // guarded by mu
 };
 
+// Thrown inside the read chain when a body passes the limit; Send turns it into an error.
+struct BodyTooLarge {
+  size_t limit;
+};
+
+// Reads the whole body into `out`, 64 KiB at a time, failing with BodyTooLarge as soon as it
+// passes `limit` (cpprestsdk's content_ready() would buffer any amount first). Asynchronous: no
+// thread blocks while the peer is slow.
+pplx::task<void> ReadBounded(concurrency::streams::streambuf<uint8_t> buffer,
+                             std::shared_ptr<std::string> out, size_t limit) {
+  auto chunk = std::make_shared<std::vector<uint8_t>>(64 * 1024);
+  return buffer.getn(chunk->data(), chunk->size())
+      .then([buffer, out, limit, chunk](size_t n) -> pplx::task<void> {
+        if (n == 0) return pplx::task_from_result();
+        if (out->size() + n > limit) throw BodyTooLarge{limit};
+        out->append(reinterpret_cast<const char*>(chunk->data()), n);
+        return ReadBounded(buffer, out, limit);
+      });
+}
+
+std::string FormatBytes(size_t n) {
+  if (n % (1024 * 1024) == 0) return std::to_string(n / (1024 * 1024)) + " MiB";
+  if (n % 1024 == 0) return std::to_string(n / 1024) + " KiB";
+  return std::to_string(n) + " bytes";
+}
+
 }  // namespace
 
 struct CpprestTransport::Impl {
@@ -390,24 +416,32 @@ Result<Response> CpprestTransport::Send(const Request& request) {
   whttp::http_request cpp_request = prepared.request;
 
   auto state = std::make_shared<CallState>();
+  auto head = std::make_shared<Response>();
+  auto body = std::make_shared<std::string>();
+  const size_t limit = impl_->options.max_body_bytes;
   pplx::cancellation_token_source cancel;
   try {
     client->request(cpp_request, cancel.get_token())
-        .then([](whttp::http_response response) { return response.content_ready(); })
-        .then([state](pplx::task<whttp::http_response> task) {
+        .then([head, body, limit](whttp::http_response cpp_response) {
+          head->status = cpp_response.status_code();
+          for (const auto& [name, value] : cpp_response.headers()) {
+            head->headers.Add(utility::conversions::to_utf8string(name),
+                              utility::conversions::to_utf8string(value));
+          }
+          // A declared length over the limit fails before a byte of the body is read.
+          if (cpp_response.headers().has(whttp::header_names::content_length) &&
+              cpp_response.headers().content_length() > limit) {
+            throw BodyTooLarge{limit};
+          }
+          return ReadBounded(cpp_response.body().streambuf(), body, limit);
+        })
+        .then([state, head, body](pplx::task<void> task) {
           std::optional<Response> response;
           std::exception_ptr error;
           try {
-            whttp::http_response cpp_response = task.get();
-            Response out;
-            out.status = cpp_response.status_code();
-            for (const auto& [name, value] : cpp_response.headers()) {
-              out.headers.Add(utility::conversions::to_utf8string(name),
-                              utility::conversions::to_utf8string(value));
-            }
-            std::vector<unsigned char> body = cpp_response.extract_vector().get();
-            out.body.assign(body.begin(), body.end());
-            response = std::move(out);
+            task.get();
+            head->body = std::move(*body);
+            response = std::move(*head);
           } catch (...) {
             error = std::current_exception();
           }
@@ -439,6 +473,15 @@ Result<Response> CpprestTransport::Send(const Request& request) {
   if (state->response) return std::move(*state->response);
   try {
     std::rethrow_exception(state->error);
+  } catch (const BodyTooLarge& e) {
+    cancel.cancel();  // drop the connection rather than drain the rest
+    Error error = MakeTransportError(ErrorCode::kUnavailable,
+                                     target.safe_name + ": response body larger than " +
+                                         FormatBytes(e.limit) + " (HTTP " +
+                                         std::to_string(head->status) + "); refused",
+                                     /*ambiguous=*/true);
+    error.http_status = head->status;
+    return MakeError(std::move(error));
   } catch (const whttp::http_exception& e) {
     return MakeError(ConvertHttpException(target, e));
   } catch (const pplx::task_canceled&) {
@@ -470,8 +513,9 @@ Result<Response> CpprestTransport::Stream(const Request& request, const LineHand
                       utility::conversions::to_utf8string(value));
     }
     if (out.status < 200 || out.status > 299) {
-      std::vector<unsigned char> body = cpp_response.extract_vector().get();
-      out.body.assign(body.begin(), body.end());
+      auto body = std::make_shared<std::string>();
+      ReadBounded(cpp_response.body().streambuf(), body, impl_->options.max_body_bytes).get();
+      out.body = std::move(*body);
       return out;
     }
     auto buffer = cpp_response.body().streambuf();
@@ -490,6 +534,14 @@ Result<Response> CpprestTransport::Stream(const Request& request, const LineHand
       if (!FeedLines(data, pending, on_line)) {
         cancel.cancel();
         return out;
+      }
+      if (pending.size() > impl_->options.max_line_bytes) {
+        cancel.cancel();
+        return MakeError(MakeTransportError(ErrorCode::kUnavailable,
+                                            target.safe_name + ": stream line longer than " +
+                                                FormatBytes(impl_->options.max_line_bytes) +
+                                                "; stream dropped",
+                                            /*ambiguous=*/true));
       }
     }
     if (!pending.empty()) {
@@ -511,6 +563,13 @@ Result<Response> CpprestTransport::Stream(const Request& request, const LineHand
     return MakeError(ConvertHttpException(target, e));
   } catch (const pplx::task_canceled&) {
     return MakeError(MakeTransportError(ErrorCode::kCancelled, target.safe_name + ": cancelled",
+                                        /*ambiguous=*/true));
+  } catch (const BodyTooLarge& e) {
+    cancel.cancel();
+    return MakeError(MakeTransportError(ErrorCode::kUnavailable,
+                                        target.safe_name + ": response body larger than " +
+                                            FormatBytes(e.limit) + " (HTTP " +
+                                            std::to_string(out.status) + "); refused",
                                         /*ambiguous=*/true));
   } catch (const std::exception&) {
     if (stop.stop_requested()) {

@@ -42,6 +42,14 @@ struct CpprestTransportOptions {
   std::string ca_bundle_pem;
   std::string client_cert_pem;
   std::string client_key_pem;
+  // Limits against broken or hostile peers. A response body longer than max_body_bytes (by its
+  // Content-Length or as it arrives) fails the call with kUnavailable, marked ambiguous, and the
+  // connection is dropped; a Stream() line longer than max_line_bytes ends the stream the same
+  // way. The largest legitimate answers measured: a 100-instance describe page is about 0.2 MB
+  // (Tencent) and 0.4 MB (Aliyun); a RebootRequest stays under etcd's 1.5 MiB, so a watch line
+  // and a page of 25 of them fit the Kubernetes limits (see kube::TransportOptionsFor).
+  size_t max_body_bytes = 16 * 1024 * 1024;
+  size_t max_line_bytes = 4 * 1024 * 1024;
 };
 
 class CpprestTransport final : public Transport {

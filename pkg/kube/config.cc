@@ -247,6 +247,10 @@ http::CpprestTransportOptions TransportOptionsFor(const Config& config) {
   o.client_key_file = config.client_key_file;
   o.client_cert_pem = config.client_cert_pem;
   o.client_key_pem = config.client_key_pem;
+  // An object is at most 1.5 MiB in etcd (3 MiB per request body); lists are paged 25 at a time
+  // (KubeSourceOptions::page_size), so 25 of the largest objects fit with room to spare.
+  o.max_body_bytes = 64 * 1024 * 1024;
+  o.max_line_bytes = 8 * 1024 * 1024;
   return o;
 }
 

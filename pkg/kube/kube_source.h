@@ -28,7 +28,9 @@ struct KubeSourceOptions {
   Duration backoff_initial = std::chrono::milliseconds(500);
   Duration backoff_max = std::chrono::seconds(30);
   int64_t watch_timeout_seconds = 300;  // each watch request ends after at most this
-  int64_t page_size = 500;
+  // Objects per list page: each can be up to 1.5 MiB (etcd), and a page must fit the transport's
+  // body limit (64 MiB, kube::TransportOptionsFor).
+  int64_t page_size = 25;
   // Called (from the source's threads) for objects that do not decode and for list/watch
   // failures; for logs. Messages hold no secrets.
   std::function<void(const std::string& message)> on_problem;
