@@ -61,6 +61,14 @@ cloud::RebootMode ToCloudMode(api::Mode m) {
   return cloud::RebootMode::kSoft;
 }
 
+// What one intent adds to the written status at most, beyond its ID and baseline: the entry
+// of an in-flight instance (state, reason, attempts, requestedAt, acceptedAt, requestId,
+// seenTransitional, JSON punctuation), counted whole although its Pending entry was there.
+constexpr size_t kIntentEntryBytes = 240;
+// What an entry written as Requesting adds when its call is answered (acceptedAt, requestId,
+// seenTransitional); counted against the room until then.
+constexpr size_t kAnswerGrowthBytes = 120;
+
 void SetCondition(api::RebootRequestStatus& st, const std::string& type, const std::string& status,
                   const std::string& reason, const std::string& message, SystemTime now,
                   int64_t generation) {
@@ -521,7 +529,11 @@ void Controller::Decide(RunState& run, Workers* workers) {
     (level == WatchLevel::kClose ? watch_closely : watch).push_back(st.instances[i].id);
   };
   int requesting = 0;
-  for (const auto& s : st.instances) requesting += s.state == InstanceState::kRequesting;
+  int in_flight = 0;
+  for (const auto& s : st.instances) {
+    requesting += s.state == InstanceState::kRequesting;
+    in_flight += s.state == InstanceState::kRequesting || s.state == InstanceState::kRebooting;
+  }
 
   SystemTime run_started = st.started_at ? *st.started_at : now;
   for (size_t i = 0; i < st.instances.size(); ++i) {
@@ -616,6 +628,17 @@ void Controller::Decide(RunState& run, Workers* workers) {
   const size_t lookahead = options_.ambiguous_lookahead_calls * provider.MaxRebootBatch();
   const size_t queued = workers->dispatcher->Queued();
   int ambiguous_room = queued >= lookahead ? 0 : static_cast<int>(lookahead - queued);
+  // The status must stay under the store's size limit (etcd's 1.5 MiB in Kubernetes mode) at
+  // every moment: each intent adds an in-flight entry, so new intents wait while the record has
+  // no room for them, until finished instances (written compactly) make room. With nothing in
+  // flight waiting cannot help, and the intents go ahead.
+  std::optional<size_t> bytes_room = status_.RoomBytes(run.req().Key());
+  if (bytes_room) {
+    // Entries written as Requesting still grow when their call is answered.
+    const size_t growth = static_cast<size_t>(requesting) * kAnswerGrowthBytes;
+    *bytes_room -= std::min(growth, *bytes_room);
+  }
+  bool held_for_size = false;
   std::vector<size_t> intents;
   for (size_t i : escalate) {
     auto& s = st.instances[i];
@@ -636,10 +659,16 @@ void Controller::Decide(RunState& run, Workers* workers) {
       continue;
     }
     if (room <= 0) break;
+    const size_t cost = kIntentEntryBytes + s.id.size() + s.baseline.size();
+    if (bytes_room && cost > *bytes_room && (in_flight > 0 || !intents.empty())) {
+      held_for_size = true;
+      break;
+    }
     if (BaselineIsAmbiguous(provider, s.baseline)) {
       if (ambiguous_room <= 0) continue;  // a later reconcile, when the queue has drained
       --ambiguous_room;
     }
+    if (bytes_room) *bytes_room -= std::min(cost, *bytes_room);
     --room;
     MarkIntent(s, run.runtime[i], now, options_.logic);
     s.reason = "RebootRequested";
@@ -648,6 +677,27 @@ void Controller::Decide(RunState& run, Workers* workers) {
     // An escalation that was not sent (kNotSent) goes out again as the forced call it was.
     const bool force = aliyun && (spec.mode == api::Mode::kHard || s.escalated);
     work.push_back(RebootWork{run.req().Key(), s.id, ToCloudMode(spec.mode), force, false});
+  }
+  if (!spec.dry_run) {
+    // Shown while it holds calls back; cleared (False) once it no longer does.
+    const api::Condition* shown = nullptr;
+    for (const auto& c : st.conditions) {
+      if (c.type == "StatusSizeLimit") shown = &c;
+    }
+    if (held_for_size && (!shown || shown->status != "True")) {
+      SetCondition(st, "StatusSizeLimit", "True", "ObjectSizeLimit",
+                   "new reboot calls wait for in-flight instances to finish: the status is near "
+                   "the API server's object size limit",
+                   now, run.req().metadata.generation);
+      recorder_.Warning(run.req().Key(), "StatusSizeLimit",
+                        "reboot calls paced: the status is near the object size limit with " +
+                            std::to_string(in_flight) + " instances in flight");
+      run.dirty = true;
+    } else if (!held_for_size && shown && shown->status == "True") {
+      SetCondition(st, "StatusSizeLimit", "False", "WithinLimit", "", now,
+                   run.req().metadata.generation);
+      run.dirty = true;
+    }
   }
   if (!intents.empty()) {
     run.dirty = true;

@@ -138,10 +138,12 @@ Status KubeStatusStore::Save(const store::Record& record) {
     meta.Set("resourceVersion", version);
     if (!uid.empty()) meta.Set("uid", uid);
     if (attempt == 0) CompactStatus(body, *req.status, options_.max_object_bytes);
+    const size_t size = body.Dump().size();
     auto written = client_.UpdateStatus(RebootRequests(), ns, name, body);
     if (written) {
       std::lock_guard lock(mu_);
       versions_[key] = MetaString(*written, "resourceVersion");
+      sizes_[key] = size;
       return OkStatus();
     }
     const Error& e = written.error();
@@ -159,6 +161,14 @@ Status KubeStatusStore::Save(const store::Record& record) {
     }
     return MakeError(e);
   }
+}
+
+std::optional<size_t> KubeStatusStore::RoomBytes(const std::string& key) const {
+  std::lock_guard lock(mu_);
+  auto it = sizes_.find(key);
+  if (it == sizes_.end()) return std::nullopt;
+  const size_t target = options_.object_limit_bytes / 10 * 9;
+  return it->second >= target ? 0 : target - it->second;
 }
 
 Result<store::ListResult> KubeStatusStore::List() {
@@ -196,6 +206,7 @@ Status KubeStatusStore::Delete(const std::string& key) {
   REBOOTD_RETURN_IF_ERROR(SplitKey(key));
   std::lock_guard lock(mu_);
   versions_.erase(key);
+  sizes_.erase(key);
   return OkStatus();
 }
 

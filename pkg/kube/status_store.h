@@ -31,6 +31,9 @@ struct KubeStatusStoreOptions {
   // etcd refuses objects over 1.5 MiB by default, and 10,000 instances with every detail take
   // about 2.7 MB. Above this size the written status is compacted (see CompactStatus).
   size_t max_object_bytes = 1000000;
+  // The size the API server refuses (etcd's default request limit, 1.5 MiB, answered as 500
+  // "etcdserver: request is too large"). RoomBytes() is measured against 90% of it.
+  size_t object_limit_bytes = 1572864;
 };
 
 // When `object` (a RebootRequest with `run` as its status) serialises to more than `max_bytes`,
@@ -54,12 +57,15 @@ class KubeStatusStore final : public store::StatusStore {
   Status Save(const store::Record& record) override;
   Result<store::ListResult> List() override;
   Status Delete(const std::string& key) override;
+  // object_limit_bytes * 0.9 minus the size of the last status written for `key`.
+  std::optional<size_t> RoomBytes(const std::string& key) const override;
 
  private:
   const KubeStatusStoreOptions options_;
   Client& client_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::map<std::string, std::string> versions_;  // key -> last known resourceVersion; mu_
+  std::map<std::string, size_t> sizes_;          // key -> bytes of the last write; mu_
 };
 
 }  // namespace rebootd::kube

@@ -52,6 +52,15 @@ class StatusStore {
   // Removes the record for `key`; OK when there was none. Durable on return.
   // Errors: kInvalidArgument for a malformed key; kUnavailable for I/O failures (retry).
   [[nodiscard]] virtual Status Delete(const std::string& key) = 0;
+
+  // How many more bytes the record for `key` may grow by before the store would refuse it, as
+  // of the last Save() of that key (0 when it is already at or over the limit). nullopt when
+  // the store has no size limit (the default) or nothing was saved under `key` yet. Writers
+  // that add detail in steps (the controller's intents) hold back when it runs out.
+  virtual std::optional<size_t> RoomBytes(const std::string& key) const {
+    (void)key;
+    return std::nullopt;
+  }
 };
 
 }  // namespace rebootd::store

@@ -244,14 +244,29 @@ class KubeModeTest(unittest.TestCase):
         with open(inventory, "w") as f:
             json.dump({"tencent": [{"id": i, "state": "RUNNING"} for i in ids]}, f)
         self.apply(rebootrequest("big", ids=ids))
-        self.start_rebootd("--simulate", "--sim-inventory", inventory, "--sim-reboot-seconds", "2")
-        # The stand-in refuses objects over 1.5 MiB like etcd: the status must be compacted.
+        # Reboots of 10 s: every instance is in flight at once (2,000 calls' worth of IDs a
+        # second), the largest the status gets.
+        daemon = self.start_rebootd("--simulate", "--sim-inventory", inventory,
+                                    "--sim-reboot-seconds", "10")
+        # The stand-in refuses objects over 1.5 MiB like etcd (500 "etcdserver: request is too
+        # large") and bodies over 3 MiB (413): the status must stay under them at every moment.
         st = self.wait_phase("big", {"Succeeded", "Failed"}, timeout=180)
+        writes = [e for e in self.api.log()
+                  if e.get("subresource") == "status" and e.get("name") == "big"]
+        self.assertTrue(writes)
+        refused = [(e["code"], e["time"]) for e in writes if e["code"] >= 400 and e["code"] != 409]
+        if refused:
+            with open(daemon.log_path, errors="replace") as f:
+                lines = [l for l in f if "too large" in l or "StatusSizeLimit" in l]
+            self.fail("%d status writes refused; rebootd said: %s" % (len(refused), lines[:5]))
         self.assertEqual(st["phase"], "Succeeded", st["summary"])
         self.assertEqual(st["summary"]["succeeded"], 10000)
         self.assertEqual(len(st["instances"]), 10000)
         self.assertTrue(all(i["state"] == "Succeeded" for i in st["instances"]))
         self.assertIn("StatusCompacted", [c["type"] for c in st["conditions"]])
+        # Calls were paced to keep it so, and the pacing ended with the run.
+        paced = [c for c in st["conditions"] if c["type"] == "StatusSizeLimit"]
+        self.assertEqual([c["status"] for c in paced], ["False"], st["conditions"])
 
         def events():
             code, body = self.api.request("GET", "/api/v1/namespaces/default/events")

@@ -212,6 +212,36 @@ TEST_F(ControllerTest, IntentsOfABigRequestAreWrittenInHalfWindowSteps) {
   controller_.reset();  // stops the workers before `slow` goes away
 }
 
+TEST_F(ControllerTest, CallsWaitWhileTheStatusIsNearTheObjectSizeLimit) {
+  // 1,000 IDs whose in-flight entries cannot all fit the store's object limit at once (as a
+  // 10,000-ID request does not fit etcd's 1.5 MiB): calls are paced so that no write is ever
+  // refused, and every instance is still rebooted exactly once.
+  std::vector<std::string> ids;
+  for (int i = 0; i < 1000; ++i) {
+    ids.push_back(TencentId(i));
+    provider_->AddInstance(ids.back());
+  }
+  store_.SetSizeLimit(120 * 1000);
+  cache_.MarkSynced();
+  StartController();
+  Add(MakeRequest("paced", cloud::Provider::kTencent, ids));
+  ASSERT_TRUE(Drive());
+  auto st = StatusOf("ops/paced");
+  EXPECT_EQ(st.phase, api::Phase::kSucceeded);
+  for (const auto& id : ids) EXPECT_EQ(provider_->RebootsOf(id), 1) << id;
+  EXPECT_EQ(store_.Refused(), 0);
+  EXPECT_GT(store_.MaxInFlight(), 0);
+  EXPECT_LT(store_.MaxInFlight(), 1000);  // paced: never all at once
+  const api::Condition* paced = nullptr;
+  for (const auto& c : st.conditions) {
+    if (c.type == "StatusSizeLimit") paced = &c;
+  }
+  ASSERT_NE(paced, nullptr);
+  EXPECT_EQ(paced->status, "False");  // shown while it held calls back, cleared after
+  EXPECT_NE(std::find(recorder_.warnings.begin(), recorder_.warnings.end(), "StatusSizeLimit"),
+            recorder_.warnings.end());
+}
+
 TEST_F(ControllerTest, BatchesAcrossRequestsAndIsolatesBadIds) {
   std::vector<std::string> a, b;
   for (int i = 0; i < 60; ++i) {
