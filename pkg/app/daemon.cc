@@ -98,6 +98,11 @@ class DaemonRecorder final : public controller::Recorder {
     log_->warn("{} request={} message=\"{}\"", reason, key.empty() ? "-" : key, message);
   }
   void ReconcileResult(std::string_view result) override { metrics_.ReconcileResult(result); }
+  void RecordWriteFailed(const std::string& key, const Error& error) override {
+    metrics_.RecordWriteFailed();
+    Warning(key, "RecordWriteFailed",
+            error.message + " (no new reboot call until the record can be written)");
+  }
 
  private:
   metrics::Metrics& metrics_;
@@ -139,6 +144,10 @@ class TeeRecorder final : public controller::Recorder {
   void ReconcileResult(std::string_view result) override {
     a_.ReconcileResult(result);
     b_.ReconcileResult(result);
+  }
+  void RecordWriteFailed(const std::string& key, const Error& error) override {
+    a_.RecordWriteFailed(key, error);
+    b_.RecordWriteFailed(key, error);
   }
 
  private:

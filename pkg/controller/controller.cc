@@ -19,6 +19,9 @@ struct Controller::RunState {
   // baseline cannot tell one later): write it now rather than at the next coalesced write.
   bool urgent = false;
   std::optional<SteadyTime> last_persist;
+  // Since when writes of this run's record fail (full or read-only disk, API server refusing);
+  // no new reboot call is made meanwhile (an intent must be durable first).
+  std::optional<SystemTime> write_failing_since;
   std::string reported_spec_hash;  // a rejected changed spec already reported
   bool finished_reported = false;
 
@@ -224,6 +227,8 @@ void Controller::Shutdown() {
   for (auto& [key, run] : runs_) {
     ApplyInbox(*run, nullptr);  // the workers are stopped: record what they reported
     UpdatePhase(*run);
+    // A failure is reported (RecordWriteFailed); what is lost is resolved by polling at the
+    // next start, as after a crash.
     if (run->dirty) (void)Persist(*run);
   }
   queue_.ShutDown();
@@ -236,14 +241,45 @@ Duration Controller::PersistInterval(const RunState& run) const {
 }
 
 Status Controller::Persist(RunState& run) {
-  run.st().summary = api::Summarize(run.st().instances);
-  Status s = status_.Save(run.record);
+  auto& st = run.st();
+  st.summary = api::Summarize(st.instances);
+  const SystemTime now = clock_.Now();
+  const int64_t generation = run.req().metadata.generation;
+  if (run.write_failing_since) {
+    // The write that succeeds says so itself: the condition goes False in this very record.
+    SetCondition(st, "RecordWriteFailed", "False", "Recovered",
+                 "writes of the run record failed from " + FormatRfc3339(*run.write_failing_since) +
+                     " to " + FormatRfc3339(now) + "; no reboot call was made meanwhile",
+                 now, generation);
+  }
+  // Readers (Progress) only read the record; nobody else writes it meanwhile.
+  Status s = Unlocked([&] { return status_.Save(run.record); });
   if (s) {
+    if (run.write_failing_since) {
+      recorder_.Warning(run.req().Key(), "RecordWriteRecovered",
+                        "the run record is written again; reboot calls resume");
+    }
+    run.write_failing_since.reset();
     run.dirty = false;
     run.urgent = false;
     run.last_persist = clock_.SteadyNow();
+    return s;
   }
+  if (s.error().code == ErrorCode::kNotFound && !run.desired) return s;  // deleted: see callers
+  if (!run.write_failing_since) run.write_failing_since = now;
+  // Kept in memory (and written with the first write that succeeds, then set False above).
+  SetCondition(st, "RecordWriteFailed", "True", "WriteFailed",
+               "the run record cannot be written (" + s.error().message +
+                   "); no new reboot call is made until it can",
+               *run.write_failing_since, generation);
+  recorder_.RecordWriteFailed(run.req().Key(), s.error());
   return s;
+}
+
+void Controller::PersistOrRetry(RunState& run) {
+  if (Persist(run)) return;
+  // Not dropped: retried with backoff until the store takes it.
+  queue_.AddRateLimited(run.req().Key());
 }
 
 void Controller::ApplyInbox(RunState& run, Workers* workers) {
@@ -377,7 +413,12 @@ Result<Controller::RunState*> Controller::LoadRun(const std::string& key) {
 }
 
 void Controller::Reconcile(const std::string& key) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
+  reconcile_lock_ = &lock;
+  struct Clear {
+    std::unique_lock<std::mutex>** p;
+    ~Clear() { *p = nullptr; }
+  } clear{&reconcile_lock_};
   auto loaded = LoadRun(key);
   RunState* run = loaded ? *loaded : nullptr;
   if (!run) {
@@ -413,12 +454,12 @@ void Controller::Reconcile(const std::string& key) {
   }
   bool finished = st.phase == api::Phase::kSucceeded || st.phase == api::Phase::kFailed;
   if (finished) {
-    if (run->dirty) (void)Persist(*run);
+    if (run->dirty) PersistOrRetry(*run);
     recorder_.ReconcileResult("success");
     return;
   }
   if (!run->provider) {
-    auto p = providers_.ProviderFor(run->req());
+    auto p = Unlocked([&] { return providers_.ProviderFor(run->req()); });
     if (!p &&
         (p.error().code == ErrorCode::kNotFound || p.error().code == ErrorCode::kInvalidArgument)) {
       // A terminal configuration problem (e.g. the credentials Secret is missing or malformed):
@@ -441,7 +482,7 @@ void Controller::Reconcile(const std::string& key) {
       }
       run->dirty = true;
       UpdatePhase(*run);
-      (void)Persist(*run);
+      PersistOrRetry(*run);
       if (!run->finished_reported) {
         run->finished_reported = true;
         recorder_.RequestFinished(run->req());
@@ -454,7 +495,7 @@ void Controller::Reconcile(const std::string& key) {
                    run->req().metadata.generation);
       recorder_.Warning(key, "ProviderError", p.error().message);
       run->dirty = true;
-      (void)Persist(*run);
+      (void)Persist(*run);  // retried below in any case
       recorder_.ReconcileResult("error");
       queue_.AddRateLimited(key);
       return;
@@ -711,7 +752,6 @@ void Controller::Decide(RunState& run, Workers* workers) {
         s.attempts -= 1;
       }
       std::erase_if(work, [](const RebootWork& w) { return !w.dry_run; });
-      recorder_.Warning(run.req().Key(), "PersistFailed", saved.error().ToString());
       queue_.AddRateLimited(run.req().Key());
     } else {
       recorder_.InstancesRequested(run.req(), static_cast<int>(intents.size()));

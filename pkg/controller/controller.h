@@ -53,6 +53,9 @@ class Recorder {
   virtual void Warning(const std::string& /*key*/, const std::string& /*reason*/,
                        const std::string& /*message*/) {}
   virtual void ReconcileResult(std::string_view /*result*/) {}
+  // A write of the run record failed (the metric rebootd_record_write_failures_total, a Warning
+  // Event RecordWriteFailed, a log line). Called for each failed write.
+  virtual void RecordWriteFailed(const std::string& /*key*/, const Error& /*error*/) {}
 };
 
 struct ControllerOptions {
@@ -124,6 +127,8 @@ class Controller {
   void ApplyInbox(RunState& run, Workers* workers);
   void Decide(RunState& run, Workers* workers);
   Status Persist(RunState& run);
+  // Persist, and on failure a rate-limited retry of the request (a failure is never dropped).
+  void PersistOrRetry(RunState& run);
   Duration PersistInterval(const RunState& run) const;
   void UpdatePhase(RunState& run);
   Workers* WorkersFor(cloud::CloudProvider* provider);
@@ -139,8 +144,23 @@ class Controller {
   Random& random_;
   WorkQueue queue_;
 
-  // Loop-thread state (read under mu_ by Progress()).
+  // Loop-thread state (read under mu_ by Progress()). Only the loop thread changes it, so the
+  // loop releases mu_ around its I/O (record writes, credential reads): a slow or hanging store
+  // or API server never blocks Progress(), and so never the daemon's signal and leadership loop.
   mutable std::mutex mu_;
+  std::unique_lock<std::mutex>* reconcile_lock_ = nullptr;  // set while Reconcile holds mu_
+  // Runs `f` with mu_ released when Reconcile holds it (loop thread only).
+  template <typename F>
+  auto Unlocked(F&& f) {
+    struct Relock {
+      std::unique_lock<std::mutex>* lock;
+      ~Relock() {
+        if (lock) lock->lock();
+      }
+    } relock{reconcile_lock_};
+    if (reconcile_lock_) reconcile_lock_->unlock();
+    return f();
+  }
   std::map<std::string, std::unique_ptr<RunState>> runs_;
   std::map<cloud::CloudProvider*, std::unique_ptr<Workers>> workers_;
 

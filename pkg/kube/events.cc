@@ -293,6 +293,11 @@ void KubeEventRecorder::RequestFinished(const api::RebootRequest& run) {
   if (it != tallies_.end()) tallies_.erase(it);
 }
 
+void KubeEventRecorder::RecordWriteFailed(const std::string& key, const Error& error) {
+  Warning(key, "RecordWriteFailed",
+          error.message + " (no new reboot call until the record can be written)");
+}
+
 void KubeEventRecorder::Warning(const std::string& key, const std::string& reason,
                                 const std::string& message) {
   size_t slash = key.find('/');

@@ -112,6 +112,8 @@ class KubeEventRecorder final : public controller::Recorder {
   void Escalated(const api::RebootRequest& run, const std::string& id) override;
   void Warning(const std::string& key, const std::string& reason,
                const std::string& message) override;
+  // A Warning Event RecordWriteFailed (aggregated like every Event).
+  void RecordWriteFailed(const std::string& key, const Error& error) override;
 
  private:
   struct Tally {

@@ -127,6 +127,10 @@ struct Metrics::Impl {
         reconcile(Register(prometheus::BuildCounter(), registry, kReconcile,
                            "Reconcile calls, by result (success, requeue, error)."),
                   {"result"}),
+        record_write_failures(Register(prometheus::BuildCounter(), registry, kRecordWriteFailures,
+                                       "Failed writes of run records; no new reboot call is "
+                                       "made for a request while its record cannot be written.")
+                                  .Add({})),
         workqueue_depth(Register(prometheus::BuildGauge(), registry, kWorkqueueDepth,
                                  "Keys waiting in the work queue.")
                             .Add({})),
@@ -148,6 +152,7 @@ struct Metrics::Impl {
   Series<Histogram> batch_size;
   Series<Counter> throttled;
   Series<Counter> reconcile;
+  Counter& record_write_failures;
   Gauge& workqueue_depth;
   Gauge& leader;
   Series<Gauge> build_info;
@@ -215,6 +220,8 @@ void Metrics::ObserveCall(const cloud::CallRecord& record) {
 cloud::CallObserver Metrics::Observer() {
   return [this](const cloud::CallRecord& record) { ObserveCall(record); };
 }
+
+void Metrics::RecordWriteFailed() { impl_->record_write_failures.Increment(); }
 
 void Metrics::ReconcileResult(std::string_view result) {
   try {

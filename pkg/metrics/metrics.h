@@ -35,6 +35,9 @@ inline constexpr std::string_view kThrottled = "rebootd_throttled_total";
 // requested, or the run started) has passed. The controller fails such instances with Timeout at
 // its next look, so anything but a brief non-zero value means the controller is stuck.
 inline constexpr std::string_view kPastDeadline = "rebootd_instances_past_deadline";
+// Extra: failed writes of run records (full or read-only state directory, API server refusing
+// the status). While they fail, the affected requests make no new reboot call.
+inline constexpr std::string_view kRecordWriteFailures = "rebootd_record_write_failures_total";
 
 // True for the vendor codes that mean "throttled" (RequestLimitExceeded*, Throttling*).
 bool IsThrottlingCode(std::string_view code);
@@ -78,6 +81,8 @@ class Metrics {
 
   // rebootd_reconcile_total{result} += 1. result: success, requeue, error.
   void ReconcileResult(std::string_view result);
+  // rebootd_record_write_failures_total += 1.
+  void RecordWriteFailed();
   // rebootd_workqueue_depth = depth.
   void SetWorkqueueDepth(double depth);
   // rebootd_leader = 1 when this process holds the leader lease (or runs without election).

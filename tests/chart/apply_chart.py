@@ -151,7 +151,7 @@ def main():
         rule = json.loads(kubectl("get", "prometheusrule", "rb-rebootd", "-n", "rebootd-system",
                                   "-o", "json").stdout)
         alerts = [r["alert"] for g in rule["spec"]["groups"] for r in g["rules"]]
-        check(len(alerts) == 6, f"PrometheusRule holds the six alerts: {alerts}")
+        check(len(alerts) == 7, f"PrometheusRule holds the seven alerts: {alerts}")
 
     print(f"{len(failures)} failure(s)")
     return 1 if failures else 0

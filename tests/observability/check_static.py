@@ -163,7 +163,8 @@ def check_rules(src, promtool):
     names = [a["alert"] for a in alerts]
     check(len(names) == len(set(names)), f"alert names are unique: {names}")
     for want in ("RebootdRequestPastDeadline", "RebootdHighFailureRatio", "RebootdCloudThrottled",
-                 "RebootdReconcileErrors", "RebootdNoLeader", "RebootdControllerDown"):
+                 "RebootdReconcileErrors", "RebootdNoLeader", "RebootdControllerDown",
+                 "RebootdRecordWritesFailing"):
         check(want in names, f"alert {want} exists")
     for a in alerts:
         n = a["alert"]

@@ -340,7 +340,7 @@ scrape_configs:
     # leading, neither RebootdControllerDown nor RebootdNoLeader is pending or firing.
     groups = prom_api(prom, "rules")["groups"]
     rules_seen = [r for g in groups for r in g["rules"]]
-    want = 6
+    want = 7  # the six of the observability issue and RebootdRecordWritesFailing
     if len([r for r in rules_seen if r["type"] == "alerting"]) != want:
         fail(f"expected {want} alerting rules loaded, got {[r['name'] for r in rules_seen]}")
     for r in rules_seen:

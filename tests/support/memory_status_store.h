@@ -6,6 +6,8 @@
 #pragma once
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 
@@ -23,8 +25,11 @@ class MemoryStatusStore final : public store::StatusStore {
     return std::optional<store::Record>(it->second);
   }
   Status Save(const store::Record& record) override {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     ++saves_;
+    held_ += hold_;
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return !hold_; });
     if (fail_saves_ > 0) {
       --fail_saves_;
       return MakeError(ErrorCode::kUnavailable, "disk full (injected)");
@@ -80,6 +85,21 @@ class MemoryStatusStore final : public store::StatusStore {
     records_.erase(key);
     return OkStatus();
   }
+  // While held, Save() blocks (a hanging disk or API server) until Release().
+  void Hold() {
+    std::lock_guard lock(mu_);
+    hold_ = true;
+  }
+  void Release() {
+    std::lock_guard lock(mu_);
+    hold_ = false;
+    cv_.notify_all();
+  }
+  // Waits until a Save() is blocked by Hold(); false after `timeout`.
+  bool WaitHeld(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return held_ > 0; });
+  }
   void FailNextSaves(int n) {
     std::lock_guard lock(mu_);
     fail_saves_ = n;
@@ -111,6 +131,9 @@ class MemoryStatusStore final : public store::StatusStore {
   }
 
   mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool hold_ = false;
+  int held_ = 0;
   std::map<std::string, store::Record> records_;
   std::map<std::string, size_t> sizes_;
   size_t size_limit_ = 0;

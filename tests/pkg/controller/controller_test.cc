@@ -6,6 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <future>
+
 #include <functional>
 #include <thread>
 
@@ -62,7 +65,9 @@ class CountingRecorder : public Recorder {
   void Warning(const std::string&, const std::string& reason, const std::string&) override {
     warnings.push_back(reason);
   }
+  void RecordWriteFailed(const std::string&, const Error&) override { ++write_failures; }
   int finished = 0;
+  std::atomic<int> write_failures{0};
   std::vector<std::string> warnings;
 };
 
@@ -564,6 +569,57 @@ TEST_F(ControllerTest, NoCallIsMadeWhenTheIntentCannotBeWritten) {
   ASSERT_TRUE(Drive());
   EXPECT_EQ(provider_->RebootsOf("ein-fffffff1"), 1);
   EXPECT_EQ(StatusOf("ops/disk").phase, api::Phase::kSucceeded);
+}
+
+TEST_F(ControllerTest, AHangingStoreDoesNotBlockProgress) {
+  // The daemon's loop (signals, leadership) reads Progress() every 200 ms: a record write that
+  // hangs (a stuck disk, an API server that never answers) must not hold it.
+  provider_->AddInstance("ein-hhhhhhh1");
+  cache_.MarkSynced();
+  StartController();
+  store_.Hold();
+  Add(MakeRequest("hang", cloud::Provider::kTencent, {"ein-hhhhhhh1"}));
+  std::thread loop([&] { controller_->RunOnce(); });
+  ASSERT_TRUE(store_.WaitHeld(5000ms));
+  auto progress = std::async(std::launch::async, [&] { return controller_->Progress(); });
+  EXPECT_EQ(progress.wait_for(2s), std::future_status::ready);
+  auto finished = std::async(std::launch::async, [&] { return controller_->AllFinished(); });
+  EXPECT_EQ(finished.wait_for(2s), std::future_status::ready);
+  store_.Release();
+  loop.join();
+  EXPECT_EQ(progress.get().size(), 1u);
+  ASSERT_TRUE(Drive());
+  EXPECT_EQ(provider_->RebootsOf("ein-hhhhhhh1"), 1);
+}
+
+TEST_F(ControllerTest, AFullDiskHoldsCallsReportsItAndTheRunResumesByItself) {
+  // The disk is full for 40 writes (minutes of backoff): no call, every failure counted, and
+  // once writes succeed the run goes on with no help; the record says what happened.
+  for (int i = 0; i < 3; ++i) provider_->AddInstance(TencentId(900 + i));
+  cache_.MarkSynced();
+  StartController();
+  store_.FailNextSaves(40);
+  Add(MakeRequest("full", cloud::Provider::kTencent,
+                  {TencentId(900), TencentId(901), TencentId(902)}));
+  for (int i = 0; i < 50 && recorder_.write_failures < 5; ++i) {
+    controller_->RunOnce();
+    clock_.Advance(1s);
+  }
+  EXPECT_GE(recorder_.write_failures, 5);
+  EXPECT_EQ(provider_->RebootCalls(), 0);  // no intent is durable, so no call
+  ASSERT_TRUE(Drive(3600s));
+  EXPECT_GE(recorder_.write_failures, 40);
+  auto st = StatusOf("ops/full");
+  EXPECT_EQ(st.phase, api::Phase::kSucceeded);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(provider_->RebootsOf(TencentId(900 + i)), 1);
+  const api::Condition* written = nullptr;
+  for (const auto& c : st.conditions) {
+    if (c.type == "RecordWriteFailed") written = &c;
+  }
+  ASSERT_NE(written, nullptr);
+  EXPECT_EQ(written->status, "False");
+  EXPECT_EQ(written->reason, "Recovered");
+  EXPECT_NE(written->message.find("failed from"), std::string::npos) << written->message;
 }
 
 TEST_F(ControllerTest, ChangedSpecIsRejectedAndTheRunContinues) {
