@@ -694,9 +694,11 @@ int RunDaemon(const RunConfig& config) {
       break;
     }
   }
-  // Stop within 10 s: no new calls; calls in flight finish or stay recorded as intents.
+  // Stop within 10 s: no new calls; calls in flight finish or stay recorded as intents. A
+  // store or API server that hangs (a status write in flight) is cut off after 8 s: what was
+  // not written is resolved by polling at the next start, as after a crash.
   std::jthread watchdog([&](std::stop_token st) {
-    if (SystemClock::Instance().SleepFor(std::chrono::milliseconds(9500), st)) {
+    if (SystemClock::Instance().SleepFor(std::chrono::milliseconds(8000), st)) {
       log::Get("main")->error("shutdown took too long; exiting (intents are on disk)");
       std::fflush(nullptr);
       _exit(exit_code);

@@ -341,6 +341,31 @@ class KubeModeTest(unittest.TestCase):
         self.assertEqual(st["phase"], "Succeeded")
         self.assert_no_double_reboots(sim)
 
+    def test_sigterm_exits_within_10s_while_the_api_server_hangs(self):
+        sim = self.start_cloudsim(reboot_seconds=5)
+        d = self.start_rebootd(cloudsim=sim)
+        self.apply(rebootrequest("hang", ids=TENCENT_IDS[40:60]))
+        self.wait_phase("hang", {"InProgress"}, timeout=30)
+        # From now on every request to the API server hangs for two minutes: status writes,
+        # watches, Events. A status write is soon blocked in the controller.
+        self.api.faults(rules=[{"path": "/api", "match": "prefix", "action": "delay",
+                                "delaySeconds": 120, "count": -1}])
+        time.sleep(2)
+        self.assertIsNone(d.proc.poll())
+        started = time.monotonic()
+        d.proc.send_signal(signal.SIGTERM)
+        d.proc.wait(30)
+        took = time.monotonic() - started
+        print("SIGTERM with a hanging API server: exited in %.1f s (code %d)"
+              % (took, d.proc.returncode), flush=True)
+        self.assertLess(took, 10.0, d.log()[-3000:])
+        self.api.faults(reset=True)
+        # Nothing was lost: a new process finishes the run without rebooting anything twice.
+        self.start_rebootd(cloudsim=sim)
+        st = self.wait_phase("hang", {"Succeeded", "Failed"}, timeout=60)
+        self.assertEqual(st["phase"], "Succeeded", json.dumps(st["summary"]))
+        self.assert_no_double_reboots(sim)
+
     def test_namespace_flag_limits_the_scope(self):
         sim = self.start_cloudsim(reboot_seconds=1)
         self.api.kubectl("create", "namespace", "team")
