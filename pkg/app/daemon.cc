@@ -204,7 +204,10 @@ class DaemonProviderFactory final : public controller::ProviderFactory {
     std::string cache_key = scope + "|" + identity;
     std::lock_guard lock(mu_);
     auto it = providers_.find(cache_key);
-    if (it != providers_.end()) return it->second.get();
+    if (it != providers_.end()) {
+      ++it->second.users;
+      return it->second.provider.get();
+    }
     std::unique_ptr<cloud::CloudProvider> p;
     if (r.spec.provider == cloud::Provider::kTencent) {
       cloud::Credentials creds;
@@ -245,14 +248,38 @@ class DaemonProviderFactory final : public controller::ProviderFactory {
           std::move(client), cloud::aliyun::AliyunProviderOptions{4, scope});
     }
     cloud::CloudProvider* raw = p.get();
-    providers_.emplace(cache_key, std::move(p));
+    providers_.emplace(cache_key, Entry{std::move(p), 1});
     log::Get("cloud")->info("provider ready scope={} credentials={}", scope,
                             secret_creds ? "secret " + r.spec.credentials_secret_ref->name
                                          : std::string("environment"));
     return raw;
   }
 
+  // The last run using a provider destroys it (its clients and describe threads); the next run
+  // with the same scope and credentials gets a new one. Rate-limit buckets live in the shared
+  // Limiter, so a new provider does not reset them.
+  void Release(cloud::CloudProvider* provider) override {
+    std::unique_ptr<cloud::CloudProvider> gone;
+    std::string scope;
+    {
+      std::lock_guard lock(mu_);
+      for (auto it = providers_.begin(); it != providers_.end(); ++it) {
+        if (it->second.provider.get() != provider) continue;
+        if (--it->second.users > 0) return;
+        gone = std::move(it->second.provider);
+        scope = gone->scope();
+        providers_.erase(it);
+        break;
+      }
+    }
+    if (gone) log::Get("cloud")->info("provider released scope={}", scope);
+  }
+
  private:
+  struct Entry {
+    std::unique_ptr<cloud::CloudProvider> provider;
+    int users = 0;
+  };
   const RunConfig& config_;
   const Endpoints endpoints_;
   http::Transport& transport_;
@@ -262,7 +289,7 @@ class DaemonProviderFactory final : public controller::ProviderFactory {
   Random& random_;
   const SecretResolver secrets_;
   std::mutex mu_;
-  std::map<std::string, std::unique_ptr<cloud::CloudProvider>> providers_;
+  std::map<std::string, Entry> providers_;  // guarded by mu_
 };
 
 // The inventory of the in-process simulator: the given file, or every ID of the loaded

@@ -276,6 +276,35 @@ Status Controller::Persist(RunState& run) {
   return s;
 }
 
+void Controller::ReleaseProvider(RunState& run) {
+  if (!run.provider) return;
+  // A finished run waits for nothing; an unfinished one (replaced by a new object) only when
+  // no call is in flight (the caller checks).
+  const bool finished =
+      run.st().phase == api::Phase::kSucceeded || run.st().phase == api::Phase::kFailed;
+  if (!finished) {
+    for (const auto& rt : run.runtime) {
+      if (rt.in_flight) return;
+    }
+  }
+  cloud::CloudProvider* provider = run.provider;
+  run.provider = nullptr;
+  for (const auto& [key, other] : runs_) {
+    if (other->provider == provider) return;
+  }
+  if (auto it = workers_.find(provider); it != workers_.end()) {
+    std::unique_ptr<Workers> workers = std::move(it->second);
+    workers_.erase(it);
+    // Joining threads is I/O-like waiting: not under mu_ (their callbacks take only inbox_mu_).
+    Unlocked([&] {
+      workers->poller->Stop();
+      workers->dispatcher->Stop();
+      return 0;
+    });
+  }
+  providers_.Release(provider);
+}
+
 void Controller::PersistOrRetry(RunState& run) {
   if (Persist(run)) return;
   // Not dropped: retried with backoff until the store takes it.
@@ -382,6 +411,7 @@ Result<Controller::RunState*> Controller::LoadRun(const std::string& key) {
     // outcomes arrive under the same key); until then it finishes first.
     if (!replaced || in_flight) return it->second.get();
     if (old.provider) WorkersFor(old.provider)->poller->UnwatchAll(key);
+    ReleaseProvider(old);
     {
       std::lock_guard lock(inbox_mu_);
       inbox_outcomes_.erase(key);
@@ -541,6 +571,7 @@ void Controller::Reconcile(const std::string& key) {
       run->finished_reported = true;
       recorder_.RequestFinished(run->req());
     }
+    ReleaseProvider(*run);
   }
   recorder_.ReconcileResult(now_finished ? "success" : "requeue");
 }

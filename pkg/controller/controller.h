@@ -37,7 +37,11 @@ namespace rebootd::controller {
 class ProviderFactory {
  public:
   virtual ~ProviderFactory() = default;
+  // The provider for `request`, counted as used by it until Release(). Called once per run.
   virtual Result<cloud::CloudProvider*> ProviderFor(const api::RebootRequest& request) = 0;
+  // One run that got `provider` from ProviderFor no longer uses it (its workers are stopped and
+  // joined); the factory may destroy it once no run does.
+  virtual void Release(cloud::CloudProvider* provider) { (void)provider; }
 };
 
 // Hooks for logs, metrics and events. Called on the loop thread; must be cheap.
@@ -127,6 +131,10 @@ class Controller {
   void ApplyInbox(RunState& run, Workers* workers);
   void Decide(RunState& run, Workers* workers);
   Status Persist(RunState& run);
+  // Drops `run`'s provider once none of its calls is in flight; when no other run uses it, stops
+  // and joins its dispatcher and poller and hands it back to the factory (credential rotations
+  // must not leave threads behind).
+  void ReleaseProvider(RunState& run);
   // Persist, and on failure a rate-limited retry of the request (a failure is never dropped).
   void PersistOrRetry(RunState& run);
   Duration PersistInterval(const RunState& run) const;

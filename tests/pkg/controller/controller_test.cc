@@ -4,6 +4,8 @@
 // drives the reconcile loop with RunOnce() until the runs finish (bounded).
 #include "pkg/controller/controller.h"
 
+#include <dirent.h>
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -159,7 +161,7 @@ class ControllerTest : public ::testing::Test {
   testing::MemoryStatusStore store_;
   CountingRecorder recorder_;
   std::unique_ptr<FakeProvider> provider_;
-  std::unique_ptr<SingleProviderFactory> factory_;
+  std::unique_ptr<ProviderFactory> factory_;
   std::unique_ptr<Controller> controller_;
   std::function<void(ControllerOptions&)> tweak_;
 };
@@ -592,6 +594,86 @@ TEST_F(ControllerTest, AHangingStoreDoesNotBlockProgress) {
   EXPECT_EQ(provider_->RebootsOf("ein-hhhhhhh1"), 1);
 }
 
+// One provider per request (as a rotated credentials Secret gives each new request), counting
+// what is handed out and given back.
+class PerRequestFactory : public ProviderFactory {
+ public:
+  PerRequestFactory(cloud::fake::FakeOptions options, Clock& clock)
+      : options_(options), clock_(clock) {}
+  Result<cloud::CloudProvider*> ProviderFor(const api::RebootRequest& r) override {
+    std::lock_guard lock(mu_);
+    auto p = std::make_unique<FakeProvider>(options_, clock_);
+    for (const auto& id : r.spec.instance_ids) p->AddInstance(id);
+    cloud::CloudProvider* raw = p.get();
+    live_.emplace(raw, std::move(p));
+    ++handed_out_;
+    return raw;
+  }
+  void Release(cloud::CloudProvider* p) override {
+    std::lock_guard lock(mu_);
+    released_.push_back(static_cast<FakeProvider*>(p)->RebootCalls());
+    live_.erase(p);
+  }
+  int HandedOut() {
+    std::lock_guard lock(mu_);
+    return handed_out_;
+  }
+  size_t Live() {
+    std::lock_guard lock(mu_);
+    return live_.size();
+  }
+  std::vector<int> Released() {
+    std::lock_guard lock(mu_);
+    return released_;
+  }
+
+ private:
+  cloud::fake::FakeOptions options_;
+  Clock& clock_;
+  std::mutex mu_;
+  std::map<cloud::CloudProvider*, std::unique_ptr<FakeProvider>> live_;
+  std::vector<int> released_;  // reboot calls each released provider had received
+  int handed_out_ = 0;
+};
+
+int ThreadCount() {
+  int n = 0;
+  if (DIR* d = ::opendir("/proc/self/task")) {
+    while (::readdir(d) != nullptr) ++n;
+    ::closedir(d);
+  }
+  return n - 2;  // . and ..
+}
+
+TEST_F(ControllerTest, ProvidersAreReleasedWithTheirThreadsWhenNoRunUsesThem) {
+  // 50 requests one after another, each with a provider of its own (50 rotations of a
+  // credentials Secret): each provider is given back when its run finishes, its dispatcher and
+  // poller threads joined, so the thread count is what it was.
+  cloud::fake::FakeOptions fo;
+  fo.reboot_duration = 3s;
+  auto owned = std::make_unique<PerRequestFactory>(fo, clock_);
+  PerRequestFactory& factory = *owned;
+  factory_ = std::move(owned);
+  cache_.MarkSynced();
+  StartController();
+  int threads_before = -1;
+  for (int i = 0; i < 50; ++i) {
+    Add(MakeRequest("rot-" + std::to_string(i), cloud::Provider::kTencent,
+                    {TencentId(5000 + 2 * i), TencentId(5001 + 2 * i)}));
+    ASSERT_TRUE(Drive()) << i;
+    EXPECT_EQ(factory.Live(), 0u) << i;
+    if (i == 0) threads_before = ThreadCount();
+  }
+  EXPECT_EQ(factory.HandedOut(), 50);
+  ASSERT_EQ(factory.Released().size(), 50u);
+  for (int calls : factory.Released()) EXPECT_EQ(calls, 1);  // each did its run's reboot
+  EXPECT_EQ(ThreadCount(), threads_before);
+  for (int i = 0; i < 50; ++i) {
+    EXPECT_EQ(StatusOf("ops/rot-" + std::to_string(i)).phase, api::Phase::kSucceeded);
+  }
+  controller_.reset();
+}
+
 TEST_F(ControllerTest, AFullDiskHoldsCallsReportsItAndTheRunResumesByItself) {
   // The disk is full for 40 writes (minutes of backoff): no call, every failure counted, and
   // once writes succeed the run goes on with no help; the record says what happened.
@@ -646,7 +728,7 @@ TEST_F(ControllerTest, ChangedSpecIsRejectedAndTheRunContinues) {
 
 TEST_F(ControllerTest, MissingCredentialsKeepTheRequestPendingWithACondition) {
   provider_->AddInstance("ein-hhhhhhh1");
-  factory_->fail_ = true;
+  static_cast<SingleProviderFactory&>(*factory_).fail_ = true;
   cache_.MarkSynced();
   StartController();
   Add(MakeRequest("creds", cloud::Provider::kTencent, {"ein-hhhhhhh1"}));
@@ -657,15 +739,16 @@ TEST_F(ControllerTest, MissingCredentialsKeepTheRequestPendingWithACondition) {
   EXPECT_EQ(st.conditions[0].type, "ProviderReady");
   EXPECT_EQ(st.conditions[0].status, "False");
   EXPECT_EQ(provider_->RebootCalls(), 0);
-  factory_->fail_ = false;
+  static_cast<SingleProviderFactory&>(*factory_).fail_ = false;
   ASSERT_TRUE(Drive());
   EXPECT_EQ(StatusOf("ops/creds").phase, api::Phase::kSucceeded);
 }
 
 TEST_F(ControllerTest, MissingCredentialsSecretFailsTheRequestWithoutCalls) {
   provider_->AddInstance("ein-hhhhhhh2");
-  factory_->fail_ = true;
-  factory_->fail_code_ = ErrorCode::kNotFound;  // what a missing Secret gives
+  static_cast<SingleProviderFactory&>(*factory_).fail_ = true;
+  static_cast<SingleProviderFactory&>(*factory_).fail_code_ =
+      ErrorCode::kNotFound;  // what a missing Secret gives
   cache_.MarkSynced();
   StartController();
   Add(MakeRequest("nosecret", cloud::Provider::kTencent, {"ein-hhhhhhh2"}));
