@@ -1,12 +1,35 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is missing (scripts/setup.sh), builds everything with
 # warnings as errors, and runs every test registered with ctest (unit, integration, interop).
-#   scripts/test.sh              everything
-#   scripts/test.sh -L unit      only tests with a ctest label (extra args go to ctest)
+#   scripts/test.sh                     everything
+#   scripts/test.sh -L unit             only tests with a ctest label (extra args go to ctest)
+#   scripts/test.sh --sanitize address  the whole suite built with AddressSanitizer and
+#                                       UndefinedBehaviorSanitizer, in build-address/
+#   scripts/test.sh --sanitize thread   ThreadSanitizer, in build-thread/, on the concurrent
+#                                       parts: controller, dispatcher, poller, kube, e2e
+# A sanitizer report fails the test that triggered it (halt_on_error).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+sanitize=""
+if [ "${1:-}" = "--sanitize" ]; then
+  sanitize=${2:?"--sanitize needs address or thread"}
+  shift 2
+  case "$sanitize" in address|thread) ;; *) echo "--sanitize: address or thread" >&2; exit 2 ;; esac
+fi
 "$here/scripts/setup.sh"
+if [ -n "$sanitize" ]; then
+  export BUILD_DIR=${BUILD_DIR:-$here/build-$sanitize}
+  export CMAKE_ARGS="-DREBOOTD_SANITIZE=$sanitize ${CMAKE_ARGS:-}"
+  # Reports go to stderr and fail the process; leaks are reported at exit.
+  export ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:abort_on_error=0:detect_leaks=1:detect_stack_use_after_return=0}
+  export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+  export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:suppressions=$here/scripts/tsan.supp}
+  export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$here/scripts/lsan.supp}
+fi
 export BUILD_DIR=${BUILD_DIR:-$here/build}
 CMAKE_ARGS="-DREBOOTD_WERROR=ON ${CMAKE_ARGS:-}" "$here/scripts/build.sh"
 cd "$BUILD_DIR"
-ctest --output-on-failure --timeout 600 -j "${TEST_JOBS:-2}" "$@"
+if [ "$sanitize" = "thread" ] && [ $# -eq 0 ]; then
+  set -- -R '^(Controller|Dispatcher|Poller|WorkQueue|Kube|LeaderElect|EventRecorder|KubeSource|StatusStore|Secret|e2e\.|kube\.rebootd)'
+fi
+ctest --output-on-failure --timeout 900 -j "${TEST_JOBS:-2}" "$@"
