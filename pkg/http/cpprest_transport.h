@@ -45,9 +45,10 @@ struct CpprestTransportOptions {
   // Limits against broken or hostile peers. A response body longer than max_body_bytes (by its
   // Content-Length or as it arrives) fails the call with kUnavailable, marked ambiguous, and the
   // connection is dropped; a Stream() line longer than max_line_bytes ends the stream the same
-  // way. The largest legitimate answers measured: a 100-instance describe page is about 0.2 MB
-  // (Tencent) and 0.4 MB (Aliyun); a RebootRequest stays under etcd's 1.5 MiB, so a watch line
-  // and a page of 25 of them fit the Kubernetes limits (see kube::TransportOptionsFor).
+  // way. The largest legitimate answers: a 100-instance describe page is well under 1 MB (about
+  // 2 KB per instance with every field ECM/ECS document); a RebootRequest stays under etcd's
+  // 1.5 MiB, so a watch line and a page of 25 of them fit the Kubernetes limits
+  // (kube::TransportOptionsFor).
   size_t max_body_bytes = 16 * 1024 * 1024;
   size_t max_line_bytes = 4 * 1024 * 1024;
 };
