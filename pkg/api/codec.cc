@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "pkg/api/codec.h"
 
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <charconv>
 #include <map>
 #include <set>
+#include <sstream>
 #include <unordered_map>
 
 namespace rebootd::api {
@@ -140,7 +143,9 @@ class DocDecoder {
                  std::initializer_list<const char*> ignored) {
     std::set<std::string> seen;
     for (auto it = map.begin(); it != map.end(); ++it) {
-      const YAML::Node& k = it->first;
+      // A copy: yaml-cpp's iterator returns a proxy by value, so a reference to its `first`
+      // dangles after this statement (found by AddressSanitizer).
+      const YAML::Node k = it->first;
       if (!k.IsScalar()) {
         Fail(k, path, "field names must be strings");
         continue;
@@ -441,11 +446,55 @@ std::vector<FieldError> Validate(const RebootRequest& request, std::string_view 
   return errors;
 }
 
+namespace {
+
+// Drops every parse event; the first pass below only counts documents.
+class IgnoreEvents final : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+// yaml-cpp 0.7 (Debian 12) never finishes LoadAll() on some malformed streams, such as ",?":
+// its parser reports an empty document again and again without consuming input, and LoadAll
+// keeps every one of them, so memory grows until the process is killed (found by fuzzing;
+// fixed upstream in 2024, jbeder/yaml-cpp pull request 1319). This first pass runs the same
+// parser and gives up once it has seen more documents than the text could hold.
+bool ParserFinishes(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  IgnoreEvents events;
+  size_t documents = 0;
+  while (parser.HandleNextDocument(events)) {
+    if (++documents > text.size() + 1) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 DecodeResult DecodeManifests(std::string_view text, std::string_view file_name) {
   DecodeResult result;
   std::vector<YAML::Node> docs;
   try {
-    docs = YAML::LoadAll(std::string(text));
+    const std::string copy(text);
+    if (!ParserFinishes(copy)) {
+      result.errors.push_back(FieldError{std::string(file_name), 0, "",
+                                         "invalid YAML: the parser makes no progress (a stray "
+                                         "',' or '?' outside a flow collection?)"});
+      return result;
+    }
+    docs = YAML::LoadAll(copy);
   } catch (const YAML::Exception& e) {
     result.errors.push_back(FieldError{std::string(file_name),
                                        e.mark.is_null() ? 0 : e.mark.line + 1, "",

@@ -99,6 +99,21 @@ spec: {provider: tencent, instanceIds: [ID]}
             "file; using the first (line 1)");
 }
 
+// Found by fuzzing: yaml-cpp 0.7's LoadAll never returned on these (and grew memory without
+// bound), so one malformed file would have stopped the file source for good.
+TEST(DecodeManifestsTest, StreamsTheYamlParserCannotFinishAreAClearError) {
+  for (const char* text : {",?", ",", "a: 1\n---\n,?\n"}) {
+    DecodeResult r = DecodeManifests(text, "bad.yaml");
+    EXPECT_TRUE(r.requests.empty()) << text;
+    ASSERT_EQ(r.errors.size(), 1u) << text;
+    EXPECT_NE(r.errors[0].message.find("invalid YAML"), std::string::npos) << r.errors[0].message;
+  }
+  // Many empty documents are fine: the bound is on documents per byte, not a small count.
+  std::string many;
+  for (int i = 0; i < 1000; ++i) many += "---\n";
+  EXPECT_TRUE(DecodeManifests(many, "empty.yaml").errors.empty());
+}
+
 TEST(DecodeManifestsTest, EmptyDocumentsAreSkippedAndStatusIsIgnored) {
   DecodeResult r = DecodeManifests(
       "---\n---\napiVersion: rebootd.io/v1alpha1\nkind: RebootRequest\nmetadata: {name: a}\n"
