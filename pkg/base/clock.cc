@@ -116,17 +116,26 @@ bool ParseRfc3339(std::string_view text, SystemTime* out) {
     }
   }
   if (rest != "Z") return false;
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return false;
-  std::tm tm{};
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = s;
-  std::time_t secs = timegm(&tm);
-  *out = std::chrono::system_clock::from_time_t(secs);
+  std::optional<SystemTime> t = FromUtcFields(y, mo, d, h, mi, s);
+  if (!t) return false;
+  *out = *t;
   return true;
+}
+
+std::optional<SystemTime> FromUtcFields(int year, int month, int day, int hour, int minute,
+                                        int second) {
+  if (year < 1970 || year > 2200 || month < 1 || month > 12 || day < 1 || day > 31 || hour < 0 ||
+      hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 60) {
+    return std::nullopt;
+  }
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  tm.tm_sec = second;
+  return std::chrono::system_clock::from_time_t(timegm(&tm));
 }
 
 }  // namespace rebootd

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <stop_token>
 
 namespace rebootd {
@@ -60,10 +61,16 @@ class ManualClock final : public Clock {
  private:
   mutable std::mutex mu_;
   std::condition_variable_any cv_;
-  SystemTime now_;        // guarded by mu_
-  SteadyTime steady_;     // guarded by mu_
-  int sleepers_ = 0;      // guarded by mu_
+  SystemTime now_;     // guarded by mu_
+  SteadyTime steady_;  // guarded by mu_
+  int sleepers_ = 0;   // guarded by mu_
 };
+
+// A UTC calendar time as a SystemTime; nullopt when a field is out of range or the year is
+// outside 1970..2200 (SystemTime counts int64 nanoseconds, which end in 2262: a later year
+// from a peer would overflow). Days past the month's end roll over as timegm() does.
+std::optional<SystemTime> FromUtcFields(int year, int month, int day, int hour, int minute,
+                                        int second);
 
 // RFC 3339 / ISO 8601 UTC with seconds, e.g. "2026-01-01T00:00:00Z".
 std::string FormatRfc3339(SystemTime t);

@@ -108,14 +108,7 @@ std::optional<SystemTime> ParseHttpDate(std::string_view text) {
       minute > 59 || second > 60) {
     return std::nullopt;
   }
-  std::tm tm{};
-  tm.tm_year = year - 1900;
-  tm.tm_mon = month;
-  tm.tm_mday = day;
-  tm.tm_hour = hour;
-  tm.tm_min = minute;
-  tm.tm_sec = second;
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
+  return FromUtcFields(year, month + 1, day, hour, minute, second);
 }
 
 Result<Response> Transport::Stream(const Request& request, const LineHandler& on_line,

@@ -57,6 +57,20 @@ TEST(SystemClockTest, SleepForReturnsAfterDeadline) {
   EXPECT_GE(clock.SteadyNow() - start, 5ms);
 }
 
+// Found by fuzzing (tests/fuzz json and aliyun_response): a year past 2262 overflowed the
+// nanosecond SystemTime (undefined behaviour); years outside 1970..2200 are refused now.
+TEST(Rfc3339Test, YearsASystemTimeCannotHoldAreRefused) {
+  SystemTime t;
+  EXPECT_FALSE(ParseRfc3339("9999-12-31T23:59:59Z", &t));
+  EXPECT_FALSE(ParseRfc3339("6197-01-01T00:00Z", &t));
+  EXPECT_FALSE(ParseRfc3339("1969-12-31T23:59:59Z", &t));
+  EXPECT_FALSE(ParseRfc3339("-001-01-01T00:00:00Z", &t));
+  ASSERT_TRUE(ParseRfc3339("2200-12-31T23:59:59Z", &t));
+  EXPECT_EQ(FormatRfc3339(t), "2200-12-31T23:59:59Z");
+  EXPECT_FALSE(FromUtcFields(2026, 13, 1, 0, 0, 0).has_value());
+  EXPECT_TRUE(FromUtcFields(1970, 1, 1, 0, 0, 0).has_value());
+}
+
 TEST(Rfc3339Test, FormatAndParseRoundTrip) {
   SystemTime t = SystemTime(std::chrono::seconds(1456231584));  // 2016-02-23T12:46:24Z
   EXPECT_EQ(FormatRfc3339(t), "2016-02-23T12:46:24Z");

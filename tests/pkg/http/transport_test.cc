@@ -43,7 +43,9 @@ TEST(HttpDateTest, ImfFixdateRoundTripsAndOtherFormsAreRefused) {
   for (const char* bad : {"", "Wed, 02 Dec 2026 16:42:05 UTC", "Wednesday, 02-Dec-26 16:42:05 GMT",
                           "Wed Dec  2 16:42:05 2026", "Wed, 02 Dek 2026 16:42:05 GMT",
                           "Wed, 32 Dec 2026 16:42:05 GMT", "Wed, 02 Dec 2026 24:42:05 GMT",
-                          "Wed, 02 Dec 2026 16:42:0x GMT"}) {
+                          "Wed, 02 Dec 2026 16:42:0x GMT",
+                          // Found by fuzzing: a far year overflowed SystemTime (UB).
+                          "Fri, 31 Dec 9999 23:59:59 GMT", "Thu, 01 Jan 1900 00:00:00 GMT"}) {
     EXPECT_FALSE(ParseHttpDate(bad).has_value()) << bad;
   }
 }
