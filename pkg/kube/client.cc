@@ -209,6 +209,19 @@ Status Client::Watch(const Resource& r, const std::string& ns, const WatchOption
           failure = FromStatusObject(what, 0, ev.object);
           return false;
         }
+        // Like client-go: an event of no known type, or without an object, ends the watch
+        // with an error (found by fuzzing: such events reached the source with an empty type).
+        if ((ev.type != "ADDED" && ev.type != "MODIFIED" && ev.type != "DELETED" &&
+             ev.type != "BOOKMARK") ||
+            !ev.object.is_object()) {
+          failure = Error{ErrorCode::kInternal,
+                          what + ": a watch event without a known type and an object",
+                          {},
+                          {},
+                          0,
+                          false};
+          return false;
+        }
         return on_event(ev);
       },
       stop);

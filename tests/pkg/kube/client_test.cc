@@ -124,6 +124,27 @@ TEST(ClientTest, WatchDecodesEventsAndQueryParameters) {
   EXPECT_EQ(types, (std::vector<std::string>{"ADDED", "BOOKMARK", "DELETED"}));
 }
 
+// Found by fuzzing: an event of no known type (here a misspelt key) or without an object was
+// handed on with an empty type. It ends the watch with an error now, before any later event.
+TEST(ClientTest, WatchEventsWithoutAKnownTypeOrAnObjectAreErrors) {
+  testing::FakeTransport t;
+  ManualClock clock;
+  Client c(testutil::TestConfig(), t, clock);
+  for (std::string bad :
+       {"{\"typle\":\"ADDED\",\"object\":{}}", "{\"type\":\"ADDED\"}",
+        "{\"type\":\"UPSERTED\",\"object\":{}}", "{\"type\":\"MODIFIED\",\"object\":[]}"}) {
+    t.RespondJson(200, bad + "\n{\"type\":\"ADDED\",\"object\":{}}\n");
+    int events = 0;
+    auto s = c.Watch(RebootRequests(), "", {}, [&](const WatchEvent&) {
+      ++events;
+      return true;
+    });
+    ASSERT_FALSE(s) << bad;
+    EXPECT_EQ(s.error().code, ErrorCode::kInternal) << bad;
+    EXPECT_EQ(events, 0) << bad;
+  }
+}
+
 TEST(ClientTest, WatchErrorEventWith410IsGone) {
   testing::FakeTransport t;
   ManualClock clock;
