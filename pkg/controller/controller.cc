@@ -855,6 +855,22 @@ std::vector<RequestProgress> Controller::Progress() const {
   return out;
 }
 
+bool Controller::WorkersCaughtUp(SteadyTime t, int sleeping_on_clock) const {
+  std::lock_guard lock(mu_);
+  size_t in_flight = 0;
+  for (const auto& [provider, w] : workers_) {
+    if (w->poller->CaughtUpTo() < t) return false;
+    const size_t busy = w->dispatcher->InFlight();
+    // Queued work is waiting for a worker only when every worker is busy.
+    if (w->dispatcher->Queued() > 0 && busy < static_cast<size_t>(w->dispatcher->Workers())) {
+      return false;
+    }
+    in_flight += busy;
+  }
+  // Caught-up pollers sleep on the clock; any other sleeper is a call waiting for time.
+  return in_flight + workers_.size() <= static_cast<size_t>(std::max(sleeping_on_clock, 0));
+}
+
 bool Controller::AllFinished() const {
   if (!cache_.Synced()) return false;
   std::lock_guard lock(mu_);

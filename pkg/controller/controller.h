@@ -121,6 +121,11 @@ class Controller {
   // True when the source has synced and every desired request's run is Succeeded or Failed.
   bool AllFinished() const;
   size_t QueueDepth() const { return queue_.Depth(); }
+  // For tests that drive a ManualClock with RunOnce(): true when every poller has acted on
+  // clock time `t` and sleeps again, no dispatcher has work waiting for an idle worker, and every
+  // call in flight is waiting for time (`sleeping_on_clock` = ManualClock::Sleepers(): the
+  // caught-up pollers plus the calls blocked on the clock, e.g. in the rate limiter).
+  bool WorkersCaughtUp(SteadyTime t, int sleeping_on_clock) const;
 
  private:
   struct RunState;

@@ -55,6 +55,7 @@ class Dispatcher {
   void Cancel(const std::string& key);
   size_t Queued() const;
   size_t InFlight() const;
+  int Workers() const { return options_.workers; }
 
  private:
   struct Batch {

@@ -120,6 +120,11 @@ size_t Poller::WatchedClosely() const {
   return close_count_;
 }
 
+SteadyTime Poller::CaughtUpTo() const {
+  std::lock_guard lock(mu_);
+  return caught_up_to_;
+}
+
 int64_t Poller::Rounds() const {
   std::lock_guard lock(mu_);
   return rounds_;
@@ -129,6 +134,7 @@ void Poller::Loop(std::stop_token stop) {
   SteadyTime last_start = clock_.SteadyNow() - options_.min_gap;
   while (!stop.stop_requested()) {
     bool due = false;
+    std::optional<SteadyTime> sleep_until;
     {
       std::unique_lock lock(mu_);
       SteadyTime now = clock_.SteadyNow();
@@ -139,9 +145,15 @@ void Poller::Loop(std::stop_token stop) {
       } else if (wake_at_ && watchers_.empty()) {
         wake_at_.reset();
       } else {
-        // Time is the injected clock's; wake at least every slice to re-check it.
-        cv_.wait_for(lock, stop, std::chrono::milliseconds(20), [] { return false; });
+        caught_up_to_ = now;
+        // Sleep on the injected clock (a manual clock wakes it when a test advances time), at
+        // most a short slice so that Watch() and Nudge() are noticed soon.
+        sleep_until = now + kSlice;
       }
+    }
+    if (sleep_until) {
+      clock_.SleepUntil(*sleep_until, stop);
+      continue;
     }
     if (!due) continue;
     last_start = clock_.SteadyNow();

@@ -52,6 +52,10 @@ class Poller {
   size_t Watched() const;
   size_t WatchedClosely() const;
   int64_t Rounds() const;
+  // The latest clock time at which the poller had no round due or running (it then sleeps on
+  // the clock for at most a short slice). Lets a test that drives a ManualClock wait until the
+  // poller has acted on the time it just set, so observations are as close as configured.
+  SteadyTime CaughtUpTo() const;
 
  private:
   void Loop(std::stop_token stop);
@@ -77,7 +81,9 @@ class Poller {
   std::unordered_map<std::string, std::vector<Watcher>> watchers_;  // instance id -> watchers
   std::vector<std::string> key_names_;
   std::unordered_map<std::string, uint32_t> key_index_;
-  size_t close_count_ = 0;  // Watcher entries with close == true
+  size_t close_count_ = 0;     // Watcher entries with close == true
+  SteadyTime caught_up_to_{};  // see CaughtUpTo()
+  static constexpr Duration kSlice = std::chrono::milliseconds(20);
   std::optional<SteadyTime> wake_at_;
   int64_t rounds_ = 0;
   std::jthread thread_;
