@@ -344,7 +344,13 @@ struct CpprestTransport::Impl {
 };
 
 CpprestTransport::CpprestTransport(CpprestTransportOptions options)
-    : impl_(std::make_unique<Impl>(std::move(options))) {}
+    : impl_(std::make_unique<Impl>(std::move(options))) {
+  // cpprestsdk creates its global task scheduler lazily, under a spin lock of its own, on the
+  // first task; the first calls come from several worker threads at once. Creating it here,
+  // before any worker exists, orders that creation before every use (ThreadSanitizer reported
+  // the lazy creation racing with the first calls).
+  (void)pplx::get_ambient_scheduler();
+}
 
 CpprestTransport::~CpprestTransport() = default;
 

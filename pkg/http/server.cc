@@ -295,6 +295,7 @@ class Reader {
 // The outcome of reading one request: 0 = a request, -1 = the peer closed (or the server is
 // stopping) between requests, otherwise the HTTP status of the error to answer with.
 constexpr int kRequestOk = 0;
+constexpr size_t kParseStreamMaxBytes = 64 * 1024;
 constexpr int kPeerClosed = -1;
 
 struct ReadOutcome {
@@ -784,6 +785,38 @@ void Server::Stop() {
   }
   ::close(impl_->listen_fd);
   impl_->listen_fd = -1;
+}
+
+std::vector<int> Server::ParseStream(std::string_view bytes, size_t max_body_bytes) {
+  std::vector<int> outcomes;
+  bytes = bytes.substr(0, kParseStreamMaxBytes);
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0) return outcomes;
+  // Everything is written before reading: the socket buffer must hold it all.
+  int size = static_cast<int>(2 * kParseStreamMaxBytes);
+  ::setsockopt(fds[1], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+  ::setsockopt(fds[0], SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+  bool written = SendAll(fds[1], bytes);
+  ::shutdown(fds[1], SHUT_WR);
+  if (written) {
+    ServerOptions options;
+    options.max_body_bytes = max_body_bytes;
+    options.idle_timeout = std::chrono::milliseconds(1000);
+    options.request_timeout = std::chrono::milliseconds(1000);
+    Impl impl(options, Handler());
+    Reader reader(fds[0], options.idle_timeout, options.request_timeout);
+    while (true) {
+      reader.Arm();
+      ServerRequest request;
+      ReadOutcome read = impl.ReadRequest(fds[0], reader, &request);
+      if (read.status == kPeerClosed) break;
+      outcomes.push_back(read.status);
+      if (read.status != kRequestOk || !read.keep_alive) break;
+    }
+  }
+  ::close(fds[0]);
+  ::close(fds[1]);
+  return outcomes;
 }
 
 int Server::Port() const { return impl_->port.load(); }

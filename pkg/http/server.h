@@ -16,6 +16,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "pkg/http/transport.h"
 
@@ -73,6 +75,12 @@ class Server {
   int Port() const;
   // "http://127.0.0.1:PORT"
   std::string BaseUrl() const;
+
+  // For fuzzing and tests: reads `bytes` as a connection's stream, exactly as Serve() reads it
+  // (the same parser, limits and pipelining, with `max_body_bytes`), and returns each request's
+  // outcome in order: 0 for a well-formed request, else the status of the error answer. Stops
+  // at the first error or where the bytes end. At most 64 KiB of `bytes` are used.
+  static std::vector<int> ParseStream(std::string_view bytes, size_t max_body_bytes);
 
  private:
   struct Impl;

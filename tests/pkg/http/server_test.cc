@@ -498,5 +498,29 @@ TEST_F(ServerTest, ManyShortConnectionsLeakNoDescriptors) {
   server_->Stop();
 }
 
+// The parser the fuzz target drives (tests/fuzz/http_request_fuzz.cc) is Serve()'s own.
+TEST(ServerParseStreamTest, ReadsPipelinedRequestsAndStopsAtTheFirstError) {
+  using V = std::vector<int>;
+  EXPECT_EQ(Server::ParseStream("GET / HTTP/1.1\r\nHost: a\r\n\r\n"
+                                "GET /b HTTP/1.1\r\nHost: a\r\n\r\n",
+                                100),
+            (V{0, 0}));
+  EXPECT_EQ(Server::ParseStream("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+                                "GET /b HTTP/1.1\r\nHost: a\r\n\r\n",
+                                100),
+            (V{0}));
+  EXPECT_EQ(Server::ParseStream("GET / HTTP/2.0\r\nHost: a\r\n\r\n", 100), (V{505}));
+  EXPECT_EQ(Server::ParseStream("GET / HTTP/1.1\r\n\r\n", 100), (V{400}));  // no Host
+  EXPECT_EQ(Server::ParseStream("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 101\r\n\r\n", 100),
+            (V{413}));
+  EXPECT_EQ(Server::ParseStream("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                "3\r\nabc\r\n0\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n",
+                                100),
+            (V{0, 0}));
+  // A request cut off by the end of the stream is a closed peer, not an outcome.
+  EXPECT_EQ(Server::ParseStream("GET / HTTP/1.1\r\nHost:", 100), V{});
+  EXPECT_EQ(Server::ParseStream("", 100), V{});
+}
+
 }  // namespace
 }  // namespace rebootd::http

@@ -70,7 +70,16 @@ struct Latency {
   }
 };
 
-// Every probe answered 200 within 1 s; fills `latency`.
+// The probe deadline: 1 s, what a kubelet probe allows by default. Sanitizer builds run the
+// server several times slower (and spawn its 1,000 threads slower), so they get 3 s; the
+// figure to quote is the normal build's.
+#ifdef REBOOTD_SANITIZED
+constexpr double kProbeDeadlineMs = 3000.0;
+#else
+constexpr double kProbeDeadlineMs = 1000.0;
+#endif
+
+// Every probe answered 200 within the deadline; fills `latency`.
 void Probe(int port, const std::string& path, int times, Latency* latency) {
   for (int i = 0; i < times; ++i) {
     auto start = std::chrono::steady_clock::now();
@@ -79,7 +88,7 @@ void Probe(int port, const std::string& path, int times, Latency* latency) {
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     latency->ms.push_back(ms);
     EXPECT_EQ(response.status, 200) << path << " attempt " << i << ": " << response.head;
-    EXPECT_LT(ms, 1000.0) << path << " attempt " << i;
+    EXPECT_LT(ms, kProbeDeadlineMs) << path << " attempt " << i;
   }
 }
 
