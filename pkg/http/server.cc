@@ -295,8 +295,9 @@ class Reader {
 // The outcome of reading one request: 0 = a request, -1 = the peer closed (or the server is
 // stopping) between requests, otherwise the HTTP status of the error to answer with.
 constexpr int kRequestOk = 0;
-constexpr size_t kParseStreamMaxBytes = 64 * 1024;
 constexpr int kPeerClosed = -1;
+// Server::ParseStream writes its input into a socket pair before reading: at most this much.
+constexpr size_t kParseStreamMaxBytes = 64 * 1024;
 
 struct ReadOutcome {
   int status = kRequestOk;

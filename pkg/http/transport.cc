@@ -104,8 +104,7 @@ std::optional<SystemTime> ParseHttpDate(std::string_view text) {
   }
   if (month < 0 || text[7] != ' ' || text[11] != ' ' || text[16] != ' ' || text[19] != ':' ||
       text[22] != ':' || !digits(5, 2, &day) || !digits(12, 4, &year) || !digits(17, 2, &hour) ||
-      !digits(20, 2, &minute) || !digits(23, 2, &second) || day < 1 || day > 31 || hour > 23 ||
-      minute > 59 || second > 60) {
+      !digits(20, 2, &minute) || !digits(23, 2, &second)) {
     return std::nullopt;
   }
   return FromUtcFields(year, month + 1, day, hour, minute, second);
