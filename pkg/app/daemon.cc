@@ -94,6 +94,12 @@ class DaemonRecorder final : public controller::Recorder {
     std::lock_guard lock(mu_);
     auto it = last_warning_.find(k);
     if (it != last_warning_.end() && now - it->second < std::chrono::minutes(1)) return;
+    // Entries older than the minute decide nothing any more: drop them now and then, so a
+    // daemon that lives through many requests does not keep one per warning it ever logged.
+    if (last_warning_.size() >= 256) {
+      std::erase_if(last_warning_,
+                    [&](const auto& e) { return now - e.second >= std::chrono::minutes(1); });
+    }
     last_warning_[k] = now;
     log_->warn("{} request={} message=\"{}\"", reason, key.empty() ? "-" : key, message);
   }
@@ -705,6 +711,11 @@ int RunDaemon(const RunConfig& config) {
         t0 = now;
         d0 = done;
       }
+      // Requests that are gone (deleted, or removed from the manifests) need no rate.
+      std::erase_if(last_done, [&](const auto& e) {
+        return std::none_of(progress.begin(), progress.end(),
+                            [&](const auto& p) { return p.key == e.first; });
+      });
     }
     if (config.until_done && ctl->AllFinished()) {
       if (cache.Size() == 0 && !announced_empty) {

@@ -70,6 +70,21 @@ bool EventRecorder::TakeToken(const std::string& object_key, SteadyTime now) {
   return true;
 }
 
+void EventRecorder::Forget(SystemTime now, SteadyTime steady_now) {
+  std::erase_if(aggregates_, [&](const auto& entry) {
+    const Aggregate& a = entry.second;
+    return !a.dirty && a.sent_count == a.count && now - a.last >= options_.forget_after;
+  });
+  // A bucket refilled to its burst is the same as a new one.
+  const double refill = std::chrono::duration<double>(options_.refill).count();
+  std::erase_if(buckets_, [&](const auto& entry) {
+    const Bucket& b = entry.second;
+    if (refill <= 0) return false;
+    return b.tokens + std::chrono::duration<double>(steady_now - b.at).count() / refill >=
+           options_.burst;
+  });
+}
+
 json::Value EventRecorder::EventJson(const Aggregate& a) const {
   json::Value e = json::Value::MakeObject();
   e.Set("apiVersion", "v1");
@@ -111,6 +126,7 @@ int EventRecorder::Flush() {
   {
     std::lock_guard lock(mu_);
     SteadyTime now = clock_.SteadyNow();
+    Forget(clock_.Now(), now);
     for (auto& [key, a] : aggregates_) {
       if (!a.dirty) continue;
       if (!TakeToken(ObjectKey(a.object), now)) continue;  // coalesced; sent later
@@ -189,6 +205,16 @@ int64_t EventRecorder::CountForTest(const ObjectRef& object, const std::string& 
   std::lock_guard lock(mu_);
   auto it = aggregates_.find(ObjectKey(object) + "|" + type + "|" + reason);
   return it == aggregates_.end() ? 0 : it->second.count;
+}
+
+size_t EventRecorder::AggregatesForTest() const {
+  std::lock_guard lock(mu_);
+  return aggregates_.size();
+}
+
+size_t EventRecorder::BucketsForTest() const {
+  std::lock_guard lock(mu_);
+  return buckets_.size();
 }
 
 KubeEventRecorder::KubeEventRecorder(EventRecorder& events, Clock& clock, Duration summary_interval)

@@ -42,7 +42,14 @@ struct EventOptions {
   std::string host;                            // source.host / reportingInstance
   int burst = 25;                              // events (creates or updates) per object at once
   Duration refill = std::chrono::seconds(10);  // one more token per object every `refill`
-  size_t max_pending = 10000;  // distinct aggregates kept; beyond it new ones are dropped
+  // An aggregate that is fully sent and has not recurred for `forget_after` is forgotten (its
+  // next occurrence makes a new Event, like client-go's 10-minute aggregation window), and so
+  // is an object's token bucket once it is full again: a daemon that lives through many
+  // requests keeps only what the recent ones need.
+  Duration forget_after = std::chrono::minutes(10);
+  // Distinct aggregates kept at once; beyond it new ones are dropped (only reached by that
+  // many distinct events within `forget_after`).
+  size_t max_pending = 10000;
   // A failed send. `lasting` is true when the server refused it for good (e.g. 403: RBAC does
   // not allow Events), so no retry will fix it: the daemon logs those at warn level, retried
   // ones at debug (they repeat every flush).
@@ -67,6 +74,9 @@ class EventRecorder {
   // For tests: the count recorded for (object, type, reason), 0 when none.
   int64_t CountForTest(const ObjectRef& object, const std::string& type,
                        const std::string& reason) const;
+  // For tests: aggregates and token buckets held.
+  size_t AggregatesForTest() const;
+  size_t BucketsForTest() const;
 
  private:
   struct Aggregate {
@@ -83,6 +93,7 @@ class EventRecorder {
     SteadyTime at{};
   };
   bool TakeToken(const std::string& object_key, SteadyTime now);  // mu_ held
+  void Forget(SystemTime now, SteadyTime steady_now);             // mu_ held
   json::Value EventJson(const Aggregate& a) const;
 
   const EventOptions options_;

@@ -93,6 +93,72 @@ TEST_F(EventRecorderTest, ExpiredEventIsCreatedAgain) {
   EXPECT_EQ(events_.Flush(), 2);
 }
 
+// A long-lived daemon sees requests come and go: what it keeps per Event and per object must go
+// with them, or it grows forever and, at max_pending, drops every new Event.
+TEST_F(EventRecorderTest, SentAggregatesAndFullBucketsAreForgottenAfterTheWindow) {
+  for (int i = 0; i < 3; ++i) transport_.RespondJson(201, "{}");
+  events_.Emit(Ref("a"), "Normal", "Started", "a");
+  events_.Emit(Ref("b"), "Normal", "Started", "b");
+  events_.Emit(Ref("c"), "Normal", "Started", "c");
+  EXPECT_EQ(events_.Flush(), 3);
+  EXPECT_EQ(events_.AggregatesForTest(), 3u);
+  EXPECT_EQ(events_.BucketsForTest(), 3u);
+
+  clock_.Advance(9min);  // inside the window: a repeat updates the same Event
+  events_.Emit(Ref("a"), "Normal", "Started", "a again");
+  transport_.RespondJson(200, "{}", Call("PATCH", "/events/a."));
+  EXPECT_EQ(events_.Flush(), 1);
+  EXPECT_EQ(events_.CountForTest(Ref("a"), "Normal", "Started"), 2);
+  EXPECT_EQ(events_.AggregatesForTest(), 3u);
+  EXPECT_EQ(events_.BucketsForTest(), 1u);  // b's and c's buckets are full again
+
+  clock_.Advance(2min);  // b and c: 11 min quiet; a: 2 min
+  EXPECT_EQ(events_.Flush(), 0);
+  EXPECT_EQ(events_.AggregatesForTest(), 1u);
+  EXPECT_EQ(events_.CountForTest(Ref("b"), "Normal", "Started"), 0);
+  EXPECT_EQ(events_.BucketsForTest(), 0u);
+
+  // b recurs after the window: a new Event, counted from 1.
+  events_.Emit(Ref("b"), "Normal", "Started", "b again");
+  transport_.RespondJson(201, "{}", Call("POST", "/api/v1/namespaces/ops/events"));
+  EXPECT_EQ(events_.Flush(), 1);
+  auto created = json::Parse(transport_.last_request().body);
+  ASSERT_TRUE(created);
+  EXPECT_EQ((*created)["count"].AsInt(), 1);
+}
+
+TEST_F(EventRecorderTest, UnsentAggregatesAreNeverForgotten) {
+  transport_.RespondJson(503, "{}");  // the send fails: retried, so kept however long it takes
+  events_.Emit(Ref(), "Warning", "RecordWriteFailed", "disk full");
+  EXPECT_EQ(events_.Flush(), 1);
+  clock_.Advance(30min);
+  transport_.RespondJson(201, "{}", Call("POST", "/api/v1/namespaces/ops/events"));
+  EXPECT_EQ(events_.Flush(), 1);
+  EXPECT_EQ(events_.CountForTest(Ref(), "Warning", "RecordWriteFailed"), 1);
+}
+
+TEST(EventRecorderCapTest, TheCapOnlyBitesWithinOneWindow) {
+  testing::FakeTransport transport;
+  ManualClock clock;
+  SeededRandom random{7};
+  Client client{testutil::TestConfig(), transport, clock};
+  EventOptions o;
+  o.max_pending = 2;
+  EventRecorder events{o, client, clock, random};
+  for (int i = 0; i < 3; ++i) transport.RespondJson(201, "{}");
+  events.Emit(Ref("a"), "Normal", "Started", "a");
+  events.Emit(Ref("b"), "Normal", "Started", "b");
+  events.Emit(Ref("c"), "Normal", "Started", "c");  // over the cap within the window: dropped
+  EXPECT_EQ(events.Flush(), 2);
+  EXPECT_EQ(events.CountForTest(Ref("c"), "Normal", "Started"), 0);
+  clock.Advance(11min);
+  events.Emit(Ref("c"), "Normal", "Started", "c");  // a and b are forgotten at the next flush
+  EXPECT_EQ(events.Flush(), 0);
+  events.Emit(Ref("c"), "Normal", "Started", "c");
+  EXPECT_EQ(events.Flush(), 1);
+  EXPECT_EQ(events.CountForTest(Ref("c"), "Normal", "Started"), 1);
+}
+
 TEST(EventRecorderProblemsTest, RefusedByRbacIsReportedAsLastingAndRetriedFailuresAreNot) {
   testing::FakeTransport transport;
   ManualClock clock;
