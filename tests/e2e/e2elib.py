@@ -16,12 +16,16 @@ import select
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
 import urllib.request
 
 import yaml
+
+# "address" or "thread" when scripts/test.sh --sanitize built what these tests run.
+SANITIZER = os.environ.get("REBOOTD_SANITIZE", "")
 
 _REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 REBOOTD = os.environ.get("REBOOTD", os.path.join(_REPO, "build", "cmd", "rebootd", "rebootd"))
@@ -303,6 +307,18 @@ class Checks:
     """Assertions shared by every scenario; mix into a unittest.TestCase."""
 
     def assertRateLimitsHeld(self, report):
+        if SANITIZER == "thread":
+            # Under ThreadSanitizer the simulator itself runs 5-15x slower and stamps arrivals
+            # when it gets to a request, not when it came: queued calls bunch up into one
+            # "second" they were not sent in. What rebootd sends is checked by the normal
+            # build's run of this same test (and the limiter's unit tests); here, only report.
+            for p in ("tencent", "aliyun"):
+                for action, a in report["providers"][p]["actions"].items():
+                    if a["throttled"]:
+                        print("note (TSan): %s.%s %d throttled of %d calls; arrival timing is "
+                              "not asserted under TSan" % (p, action, a["throttled"], a["calls"]),
+                              file=sys.stderr)
+            return
         for p in ("tencent", "aliyun"):
             for action, a in report["providers"][p]["actions"].items():
                 self.assertEqual(a["throttled"], 0, "%s.%s throttled calls" % (p, action))
