@@ -7,9 +7,11 @@
 #include <condition_variable>
 #include <exception>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -240,13 +242,37 @@ struct BodyTooLarge {
   size_t limit;
 };
 
+// Response bodies given up on (Abandon), until cpprestsdk drops them. Process-wide because the
+// read chains that abandon them are free functions; a transport's destructor waits for them.
+struct AbandonedBodies {
+  std::mutex mu;
+  std::vector<std::weak_ptr<void>> bodies;  // guarded by mu
+
+  void Add(std::weak_ptr<void> body) {
+    std::lock_guard lock(mu);
+    std::erase_if(bodies, [](const auto& b) { return b.expired(); });
+    bodies.push_back(std::move(body));
+  }
+  size_t Alive() {
+    std::lock_guard lock(mu);
+    std::erase_if(bodies, [](const auto& b) { return b.expired(); });
+    return bodies.size();
+  }
+};
+AbandonedBodies& Abandoned() {
+  static AbandonedBodies* abandoned = new AbandonedBodies;  // never destroyed: used at exit
+  return *abandoned;
+}
+
 // Closes the reading side of a response body that will not be read to its end, so that
-// cpprestsdk drops the blocks that had arrived at once. Without it they stay held after the
-// connection is cancelled (about 0.6 MiB per refusal right after 20 refusals; freed within about
-// 100 ms here, but LeakSanitizer reports them as leaked when the process ends before that). Does
-// not wait for the close: it runs inside a task continuation, where blocking could starve
-// cpprestsdk's pool.
+// cpprestsdk drops the blocks that had arrived (without it they stay held after the connection
+// is cancelled: about 0.6 MiB per refusal). cpprestsdk frees them a little later, on its own
+// threads (about 100 ms here); the body is remembered until then, so that ~CpprestTransport can
+// wait for it (a process that ended first would leave them allocated, and LeakSanitizer reports
+// that). Does not wait for the close: it runs inside a task continuation, where blocking could
+// starve cpprestsdk's pool.
 void Abandon(concurrency::streams::streambuf<uint8_t> buffer) {
+  Abandoned().Add(std::weak_ptr<void>(buffer.get_base()));
   try {
     buffer.close(std::ios_base::in);
   } catch (...) {
@@ -354,7 +380,14 @@ CpprestTransport::CpprestTransport(CpprestTransportOptions options)
   (void)pplx::get_ambient_scheduler();
 }
 
-CpprestTransport::~CpprestTransport() = default;
+CpprestTransport::~CpprestTransport() {
+  // Bounded: a body cpprestsdk still holds after this is only reported, never waited on for long.
+  for (int i = 0; i < 200 && Abandoned().Alive() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+size_t CpprestTransport::AbandonedBodiesHeld() { return Abandoned().Alive(); }
 
 Result<Prepared> CpprestTransport::Impl::Prepare(const Request& request, bool own_connection) {
   if (!IsToken(request.method)) {

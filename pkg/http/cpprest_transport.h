@@ -56,11 +56,15 @@ struct CpprestTransportOptions {
 class CpprestTransport final : public Transport {
  public:
   explicit CpprestTransport(CpprestTransportOptions options = {});
+  // Waits (at most 2 s) until cpprestsdk has dropped every response body given up on.
   ~CpprestTransport() override;
   Result<Response> Send(const Request& request) override;
   // Reads the body as it arrives, on a connection of its own that is closed at the end.
   Result<Response> Stream(const Request& request, const LineHandler& on_line,
                           std::stop_token stop = {}) override;
+  // Response bodies refused or abandoned (too large, a stream stopped) that cpprestsdk has not
+  // dropped yet, across every transport of the process. Falls to 0 soon after each refusal.
+  static size_t AbandonedBodiesHeld();
 
  private:
   struct Impl;
