@@ -650,7 +650,11 @@ int RunDaemon(const RunConfig& config) {
           break;
         }
         loop = std::jthread([&] { ctl->Run(stop.get_token()); });
-      } else if (leadership == 2) {
+      } else if (leadership == 2 ||
+                 (leadership == 1 && !elector->RenewedWithinDeadline(clock.SteadyNow()))) {
+        // The second case: a renew call still hangs, but the deadline has passed; another
+        // replica may take the lease once it expires, so stop acting now, not when the call
+        // returns.
         log->error("leader lease lost, stopping so no two replicas act identity={}", identity);
         metrics.SetLeader(false);
         exit_code = 1;

@@ -147,12 +147,17 @@ bool LeaderElector::Step() {
   return IsLeader();
 }
 
+bool LeaderElector::RenewedWithinDeadline(SteadyTime now) const {
+  std::lock_guard lock(mu_);
+  return leader_ && last_renewed_ && now - *last_renewed_ < options_.renew_deadline;
+}
+
 void LeaderElector::Run(std::stop_token stop) {
   while (!stop.stop_requested()) {
     Step();
     if (!clock_.SleepFor(options_.retry_period, stop)) break;
-    // A leader that cannot renew in time must stop acting even while a call hangs: Step() is
-    // bounded by the client's call timeout, which is shorter than the renew deadline's slack.
+    // A renew call that hangs holds this loop up to the client's call timeout; the daemon does
+    // not wait for it but watches RenewedWithinDeadline().
   }
   Release();
 }

@@ -47,6 +47,11 @@ class LeaderElector {
   // Gives the lease up (holder cleared) when held; calls on_change(false).
   void Release();
   bool IsLeader() const;
+  // True while this process leads and its last successful renewal is less than renew_deadline
+  // before `now`. Unlike IsLeader(), it turns false on time even while a renew call hangs
+  // (Step() only notices when the call returns, up to the client's call timeout later): the
+  // daemon checks it on its own loop so that it stops acting within the renew deadline.
+  bool RenewedWithinDeadline(SteadyTime now) const;
   const std::string& identity() const { return options_.identity; }
 
  private:

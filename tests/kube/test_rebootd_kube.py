@@ -341,6 +341,25 @@ class KubeModeTest(unittest.TestCase):
         self.assertEqual(st["phase"], "Succeeded")
         self.assert_no_double_reboots(sim)
 
+    def test_leader_whose_renewals_hang_stops_within_the_renew_deadline(self):
+        # Not failing but hanging Lease updates: the renew call does not return before the
+        # client's timeout, yet the leader must stop acting within the renew deadline (10 s),
+        # before the lease (15 s) can expire for a standby.
+        d = self.start_rebootd("--leader-elect")
+        wait_for(lambda: "became the leader" in d.log(), 30, "leadership")
+        time.sleep(2.5)  # at least one renewal after taking the lease
+        self.api.faults(rules=[{"resource": "leases", "verb": "update", "action": "delay",
+                                "delaySeconds": 120, "count": -1}])
+        started = time.monotonic()
+        wait_for(lambda: "leader lease lost" in d.log(), 20, "the leader to step down", 0.05)
+        took = time.monotonic() - started
+        print("hanging Lease renewals: stopped acting %.1f s after they began (renew deadline "
+              "10 s)" % took, flush=True)
+        self.assertLess(took, 10.5)
+        d.proc.wait(30)
+        self.assertEqual(d.proc.returncode, 1)
+        self.api.faults(reset=True)
+
     def test_sigterm_exits_within_10s_while_the_api_server_hangs(self):
         sim = self.start_cloudsim(reboot_seconds=5)
         d = self.start_rebootd(cloudsim=sim)

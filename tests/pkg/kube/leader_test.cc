@@ -137,6 +137,25 @@ TEST(LeaderElectorTest, LeaderStepsDownWhenItCannotRenewWithinTheDeadline) {
   EXPECT_FALSE(a.elector.IsLeader());
 }
 
+// A renew call can hang (up to the client's timeout) inside Step(); whoever acts on leadership
+// must be able to see the deadline pass without Step() returning.
+TEST(LeaderElectorTest, RenewedWithinDeadlineTurnsFalseOnTimeWithoutAStep) {
+  FakeLeaseServer server;
+  ManualClock clock;
+  Candidate a(server, clock, "a");
+  EXPECT_FALSE(a.elector.RenewedWithinDeadline(clock.SteadyNow()));  // not leading yet
+  ASSERT_TRUE(a.elector.Step());
+  EXPECT_TRUE(a.elector.RenewedWithinDeadline(clock.SteadyNow()));
+  clock.Advance(2s);
+  ASSERT_TRUE(a.elector.Step());  // renewed at +2 s
+  clock.Advance(9s);              // no Step since: the renew call is stuck
+  EXPECT_TRUE(a.elector.RenewedWithinDeadline(clock.SteadyNow()));
+  EXPECT_TRUE(a.elector.IsLeader());
+  clock.Advance(1s);  // 10 s after the last renewal
+  EXPECT_FALSE(a.elector.RenewedWithinDeadline(clock.SteadyNow()));
+  EXPECT_TRUE(a.elector.IsLeader());  // Step() has not returned to say so
+}
+
 TEST(LeaderElectorTest, ReleaseClearsTheHolderSoASuccessorNeedNotWait) {
   FakeLeaseServer server;
   ManualClock clock;
