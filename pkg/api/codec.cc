@@ -245,7 +245,7 @@ class DocDecoder {
     std::string provider;
     RequiredString(s, "provider", "spec.provider", &provider);
     if (!provider.empty()) {
-      auto p = cloud::ParseProvider(provider);
+      auto p = ParseProvider(provider);
       if (!p) {
         Fail(s["provider"], "spec.provider",
              "unknown provider \"" + provider + "\"; must be one of: tencent, aliyun");
@@ -347,10 +347,10 @@ std::string FieldError::ToString() const {
   return out;
 }
 
-bool IsValidInstanceId(cloud::Provider provider, std::string_view id) {
-  std::string_view prefix = provider == cloud::Provider::kTencent ? "ein-" : "i-";
-  size_t min = provider == cloud::Provider::kTencent ? 6 : 8;
-  size_t max = provider == cloud::Provider::kTencent ? 16 : 32;
+bool IsValidInstanceId(Provider provider, std::string_view id) {
+  std::string_view prefix = provider == Provider::kTencent ? "ein-" : "i-";
+  size_t min = provider == Provider::kTencent ? 6 : 8;
+  size_t max = provider == Provider::kTencent ? 16 : 32;
   if (id.substr(0, prefix.size()) != prefix) return false;
   std::string_view rest = id.substr(prefix.size());
   if (rest.size() < min || rest.size() > max) return false;
@@ -397,7 +397,7 @@ std::vector<FieldError> Validate(const RebootRequest& request, std::string_view 
                                   "and '-', at most 63 characters");
   }
   const auto& spec = request.spec;
-  if (spec.provider == cloud::Provider::kAliyun && spec.region.empty()) {
+  if (spec.provider == Provider::kAliyun && spec.region.empty()) {
     add("spec.region", "required for provider aliyun (e.g. cn-hangzhou)");
   }
   if (!spec.region.empty()) {
@@ -417,12 +417,11 @@ std::vector<FieldError> Validate(const RebootRequest& request, std::string_view 
     std::string path = "spec.instanceIds[" + std::to_string(i) + "]";
     if (!IsValidInstanceId(spec.provider, ids[i])) {
       if (++bad <= 20) {
-        add(path,
-            "\"" + ids[i] + "\" is not a valid " + std::string(cloud::ProviderName(spec.provider)) +
-                " instance ID (expected " +
-                (spec.provider == cloud::Provider::kTencent ? "\"ein-\" followed by 6-16 of a-z0-9"
-                                                            : "\"i-\" followed by 8-32 of a-z0-9") +
-                ")");
+        add(path, "\"" + ids[i] + "\" is not a valid " + std::string(ProviderName(spec.provider)) +
+                      " instance ID (expected " +
+                      (spec.provider == Provider::kTencent ? "\"ein-\" followed by 6-16 of a-z0-9"
+                                                           : "\"i-\" followed by 8-32 of a-z0-9") +
+                      ")");
       }
       continue;
     }
@@ -712,7 +711,7 @@ json::Value ToJson(const RebootRequest& r, bool include_status) {
   }
   o.Set("metadata", std::move(m));
   json::Value s = json::Value::MakeObject();
-  s.Set("provider", std::string(cloud::ProviderName(r.spec.provider)));
+  s.Set("provider", std::string(ProviderName(r.spec.provider)));
   if (!r.spec.region.empty()) s.Set("region", r.spec.region);
   json::Value ids = json::Value::MakeArray();
   for (const auto& id : r.spec.instance_ids) ids.PushBack(id);
@@ -763,7 +762,7 @@ Result<RebootRequest> FromJson(const json::Value& v, bool strict_status) {
           "dryRun",   "timeoutSeconds", "credentialsSecretRef"};
       if (!known.count(k)) bad("spec." + k + ": unknown field");
     }
-    auto provider = cloud::ParseProvider(StringFrom(s->Find("provider")));
+    auto provider = ParseProvider(StringFrom(s->Find("provider")));
     if (!provider)
       bad("spec.provider: must be one of: tencent, aliyun");
     else

@@ -45,7 +45,7 @@ std::vector<FieldError> Validate(const RebootRequest& request, std::string_view 
 // Instance ID format per provider: tencent "ein-" + 6..16 of [a-z0-9]; aliyun "i-" + 8..32 of
 // [a-z0-9]. The published examples have 8 and 20 characters; the formal patterns are not
 // published (cloud-apis.md §1.14, §2.10), so the bounds are deliberately a little wider.
-bool IsValidInstanceId(cloud::Provider provider, std::string_view id);
+bool IsValidInstanceId(Provider provider, std::string_view id);
 // DNS-1123 subdomain (names) and label (namespaces).
 bool IsDns1123Subdomain(std::string_view s);
 bool IsDns1123Label(std::string_view s);

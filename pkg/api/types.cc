@@ -100,7 +100,7 @@ Summary Summarize(const std::vector<InstanceStatus>& instances) {
 
 std::string SpecHash(const RebootRequestSpec& spec) {
   std::string canon;
-  canon += cloud::ProviderName(spec.provider);
+  canon += ProviderName(spec.provider);
   canon += '\n' + spec.region + '\n';
   canon += ModeName(spec.mode);
   canon += spec.dry_run ? "\ndry\n" : "\nreal\n";

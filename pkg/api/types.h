@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "pkg/base/clock.h"
-#include "pkg/cloud/credentials.h"
+#include "pkg/base/provider.h"
 
 namespace rebootd::api {
 
@@ -55,7 +55,7 @@ struct SecretRef {
 };
 
 struct RebootRequestSpec {
-  cloud::Provider provider = cloud::Provider::kTencent;
+  Provider provider = Provider::kTencent;
   std::string region;
   std::vector<std::string> instance_ids;
   Mode mode = Mode::kSoft;

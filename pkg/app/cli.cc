@@ -106,8 +106,7 @@ int StatusCommand(const std::vector<std::string>& args) {
     if (!req.status) continue;
     const auto& s = req.status->summary;
     std::printf("%-12s %-28s %-9s %-10s %-11s %9d %7d %6d %s\n", req.metadata.namespace_.c_str(),
-                req.metadata.name.c_str(),
-                std::string(cloud::ProviderName(req.spec.provider)).c_str(),
+                req.metadata.name.c_str(), std::string(ProviderName(req.spec.provider)).c_str(),
                 std::string(api::ModeName(req.spec.mode)).c_str(),
                 std::string(api::PhaseName(req.status->phase)).c_str(), s.succeeded, s.failed,
                 s.total, Age(req.status->started_at, now).c_str());

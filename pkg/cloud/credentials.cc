@@ -60,22 +60,6 @@ Result<std::string> Required(const Getenv& getenv, const char* name) {
 
 }  // namespace
 
-std::string_view ProviderName(Provider p) {
-  switch (p) {
-    case Provider::kAliyun:
-      return "aliyun";
-    case Provider::kTencent:
-      return "tencent";
-  }
-  return "unknown";
-}
-
-std::optional<Provider> ParseProvider(std::string_view name) {
-  if (name == "aliyun") return Provider::kAliyun;
-  if (name == "tencent") return Provider::kTencent;
-  return std::nullopt;
-}
-
 Getenv ProcessGetenv() {
   return [](const char* name) -> std::optional<std::string> {
     const char* v = std::getenv(name);

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "pkg/base/provider.h"
 #include "pkg/base/result.h"
 
 namespace rebootd::cloud {
@@ -18,9 +19,11 @@ struct Credentials {
   std::string token;   // STS SecurityToken / X-TC-Token; empty for long-term keys
 };
 
-enum class Provider { kAliyun, kTencent };
-std::string_view ProviderName(Provider p);  // "aliyun" | "tencent"
-std::optional<Provider> ParseProvider(std::string_view name);
+// The provider vocabulary lives in pkg/base (pkg/api uses it without depending on pkg/cloud).
+using ::rebootd::kAllProviders;
+using ::rebootd::ParseProvider;
+using ::rebootd::Provider;
+using ::rebootd::ProviderName;
 
 // Looks up an environment variable; returns nullopt when unset. Injected for tests.
 using Getenv = std::function<std::optional<std::string>(const char*)>;

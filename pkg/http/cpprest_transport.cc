@@ -124,9 +124,7 @@ Step StepOf(std::string_view what) {
 }
 
 Error MakeTransportError(ErrorCode code, std::string message, bool ambiguous) {
-  Error error{code, std::move(message), {}, {}, 0, false};
-  error.ambiguous = ambiguous;
-  return error;
+  return Error::Of(code, std::move(message)).Ambiguous(ambiguous);
 }
 
 Error ConvertHttpException(const Target& target, const whttp::http_exception& e) {

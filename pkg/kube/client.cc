@@ -193,12 +193,7 @@ Status Client::Watch(const Resource& r, const std::string& ns, const WatchOption
         if (line.empty()) return true;
         auto parsed = json::Parse(line);
         if (!parsed || !parsed->is_object()) {
-          failure = Error{ErrorCode::kInternal,
-                          what + ": a watch event is not a JSON object",
-                          {},
-                          {},
-                          0,
-                          false};
+          failure = Error::Internal(what + ": a watch event is not a JSON object");
           return false;
         }
         WatchEvent ev;
@@ -214,12 +209,7 @@ Status Client::Watch(const Resource& r, const std::string& ns, const WatchOption
         if ((ev.type != "ADDED" && ev.type != "MODIFIED" && ev.type != "DELETED" &&
              ev.type != "BOOKMARK") ||
             !ev.object.is_object()) {
-          failure = Error{ErrorCode::kInternal,
-                          what + ": a watch event without a known type and an object",
-                          {},
-                          {},
-                          0,
-                          false};
+          failure = Error::Internal(what + ": a watch event without a known type and an object");
           return false;
         }
         return on_event(ev);

@@ -394,13 +394,8 @@ Result<ListResult> FileStatusStore::List() {
       std::string path = ns_dir + "/" + n;
       std::string key = ns + "/" + name;
       if (!ParseKey(key)) {
-        result.problems.push_back(
-            Error{ErrorCode::kInternal,
-                  "corrupt status record " + path + ": file name is not a valid request name",
-                  {},
-                  {},
-                  0,
-                  false});
+        result.problems.push_back(Error::Internal("corrupt status record " + path +
+                                                  ": file name is not a valid request name"));
         continue;
       }
       std::string text;

@@ -51,7 +51,7 @@ TEST(DecodeManifestsTest, DecodesMultipleDocumentsWithDefaults) {
   ASSERT_EQ(r.requests.size(), 2u);
   const RebootRequest& a = r.requests[0];
   EXPECT_EQ(a.Key(), "ops/web-tier-patch");
-  EXPECT_EQ(a.spec.provider, cloud::Provider::kTencent);
+  EXPECT_EQ(a.spec.provider, Provider::kTencent);
   EXPECT_EQ(a.spec.region, "ap-guangzhou");
   EXPECT_EQ(a.spec.instance_ids, (std::vector<std::string>{"ein-496721al", "ein-438242bp"}));
   EXPECT_EQ(a.spec.mode, Mode::kSoftFirst);
@@ -195,7 +195,6 @@ TEST(MalformedCorpusTest, EveryFileGetsItsClearError) {
 }
 
 TEST(ValidateTest, InstanceIdPatterns) {
-  using cloud::Provider;
   EXPECT_TRUE(IsValidInstanceId(Provider::kTencent, "ein-496721al"));
   EXPECT_FALSE(IsValidInstanceId(Provider::kTencent, "ein-4967"));
   EXPECT_FALSE(IsValidInstanceId(Provider::kTencent, "ein-496721AL"));

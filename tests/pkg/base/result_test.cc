@@ -36,18 +36,45 @@ TEST(ResultTest, ReturnIfErrorWorksForStatus) {
 }
 
 TEST(ResultTest, RetryableCodes) {
-  EXPECT_TRUE(IsRetryable(Error{ErrorCode::kUnavailable, "", "", "", 0, false}));
-  EXPECT_TRUE(IsRetryable(Error{ErrorCode::kResourceExhausted, "", "", "", 0, false}));
-  EXPECT_TRUE(IsRetryable(Error{ErrorCode::kDeadlineExceeded, "", "", "", 0, false}));
-  EXPECT_TRUE(IsRetryable(Error{ErrorCode::kAborted, "", "", "", 0, false}));
-  EXPECT_FALSE(IsRetryable(Error{ErrorCode::kNotFound, "", "", "", 0, false}));
-  EXPECT_FALSE(IsRetryable(Error{ErrorCode::kUnauthenticated, "", "", "", 0, false}));
-  EXPECT_FALSE(IsRetryable(Error{ErrorCode::kFailedPrecondition, "", "", "", 0, false}));
+  EXPECT_TRUE(IsRetryable(Error::Of(ErrorCode::kUnavailable, "")));
+  EXPECT_TRUE(IsRetryable(Error::Of(ErrorCode::kResourceExhausted, "")));
+  EXPECT_TRUE(IsRetryable(Error::Of(ErrorCode::kDeadlineExceeded, "")));
+  EXPECT_TRUE(IsRetryable(Error::Of(ErrorCode::kAborted, "")));
+  EXPECT_FALSE(IsRetryable(Error::Of(ErrorCode::kNotFound, "")));
+  EXPECT_FALSE(IsRetryable(Error::Of(ErrorCode::kUnauthenticated, "")));
+  EXPECT_FALSE(IsRetryable(Error::Of(ErrorCode::kFailedPrecondition, "")));
 }
 
 TEST(ResultTest, ToStringNamesCodeProviderCodeAndRequestId) {
   Error e{ErrorCode::kResourceExhausted, "slow down", "Throttling.User", "REQ-1", 400, false};
   EXPECT_EQ(e.ToString(), "ResourceExhausted (Throttling.User): slow down [RequestId REQ-1]");
+}
+
+TEST(ResultTest, NamedConstructorsSetTheCodeAndLeaveTheDetailsEmpty) {
+  Error e = Error::Unavailable("connection reset");
+  EXPECT_EQ(e.code, ErrorCode::kUnavailable);
+  EXPECT_EQ(e.message, "connection reset");
+  EXPECT_EQ(e.provider_code, "");
+  EXPECT_EQ(e.http_status, 0);
+  EXPECT_FALSE(e.ambiguous);
+  EXPECT_TRUE(Error::DeadlineExceeded("read timed out").Ambiguous().ambiguous);
+  EXPECT_FALSE(Error::Internal("x").Ambiguous(false).ambiguous);
+  EXPECT_EQ(Error::PermissionDenied("x").code, ErrorCode::kPermissionDenied);
+  EXPECT_EQ(Error::Of(ErrorCode::kAborted, "conflict").code, ErrorCode::kAborted);
+}
+
+TEST(ResultTest, ResultConvertsFromAndToTheUnderlyingExpected) {
+  tl::expected<int, Error> plain = 3;
+  Result<int> wrapped = plain;
+  ASSERT_TRUE(wrapped);
+  EXPECT_EQ(*wrapped, 3);
+  wrapped = MakeError(ErrorCode::kNotFound, "gone");
+  ASSERT_FALSE(wrapped);
+  EXPECT_EQ(wrapped.error().code, ErrorCode::kNotFound);
+  const tl::expected<int, Error>& back = wrapped;
+  EXPECT_FALSE(back.has_value());
+  Status ok;
+  EXPECT_TRUE(ok);
 }
 
 }  // namespace

@@ -51,7 +51,7 @@ Record MakeRecord(const std::string& ns, const std::string& name, int instances 
   r.metadata.name = name;
   r.metadata.generation = 3;
   r.metadata.labels["team"] = "web";
-  r.spec.provider = cloud::Provider::kTencent;
+  r.spec.provider = Provider::kTencent;
   r.spec.mode = api::Mode::kSoftFirst;
   r.spec.timeout_seconds = 600;
   for (int i = 0; i < instances; ++i) r.spec.instance_ids.push_back(InstanceId(i));

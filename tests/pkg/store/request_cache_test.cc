@@ -12,7 +12,7 @@ api::RebootRequest MakeRequest(const std::string& ns, const std::string& name) {
   api::RebootRequest r;
   r.metadata.namespace_ = ns;
   r.metadata.name = name;
-  r.spec.provider = cloud::Provider::kTencent;
+  r.spec.provider = Provider::kTencent;
   r.spec.instance_ids = {"ein-496721al"};
   return r;
 }
