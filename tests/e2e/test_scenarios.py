@@ -186,6 +186,8 @@ class Scenarios(e2elib.E2ETestCase):
         port = e2elib.wait_for(
             lambda: (re.findall(r"metrics=(\d+)", e2elib.tail(log_path)) or [None])[0], 15,
             what="the metrics port in the log")
+        # The start-up line counts requests (two in one file), not manifest paths.
+        self.assertRegex(e2elib.tail(log_path), r"running source=files requests=2 paths=1 ")
 
         def finished():
             try:
