@@ -8,7 +8,10 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SETUP_SKIP_NPM=1 "$here/scripts/setup.sh"
 export BUILD_DIR=${BUILD_DIR:-$here/build}
-"$here/scripts/build.sh" --target rebootd rebootd-cloudsim >/dev/null
+if [ ! -x "$BUILD_DIR/cmd/rebootd/rebootd" ]; then
+  echo "build: compiling rebootd into $BUILD_DIR (the first build takes about 4 minutes on 2 cores)"
+fi
+BUILD_PROGRESS=1 "$here/scripts/build.sh" --target rebootd rebootd-cloudsim
 rebootd="$BUILD_DIR/cmd/rebootd/rebootd"
 state_dir=${STATE_DIR:-$(mktemp -d /tmp/rebootd-state.XXXXXX)}
 args=("$@")

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite: installs what is missing (scripts/setup.sh), builds everything with
-# warnings as errors, and runs every test registered with ctest (unit, integration, interop).
+# The whole test suite: installs what is missing (scripts/setup.sh), builds everything (the same
+# configuration as scripts/run.sh, warnings as errors, so nothing is built twice), and runs every
+# test registered with ctest.
 #   scripts/test.sh                     everything
 #   scripts/test.sh -L unit             only tests with a ctest label (extra args go to ctest)
 #   scripts/test.sh --sanitize address  every test that runs our C++ (all but label no-cxx),
@@ -40,6 +41,6 @@ if [ "$sanitize" = "address" ] && [ $# -eq 0 ]; then
   # binary of ours, so a sanitizer build adds nothing to them.
   set -- -LE no-cxx
 fi
-CMAKE_ARGS="-DREBOOTD_WERROR=ON ${CMAKE_ARGS:-}" "$here/scripts/build.sh" "${targets[@]}"
+"$here/scripts/build.sh" "${targets[@]}"
 cd "$BUILD_DIR"
 ctest --output-on-failure --timeout 900 -j "${TEST_JOBS:-2}" "$@"
