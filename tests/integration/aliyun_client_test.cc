@@ -5,11 +5,19 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <ostream>
 #include <set>
 
 #include "pkg/cloud/errors.h"
 #include "pkg/sim/demo_credentials.h"
 #include "tests/integration/harness.h"
+
+namespace rebootd::cloud::aliyun {
+// For ctest's names ("... # GetParam() = ACS3" instead of the enum's bytes); found by ADL.
+void PrintTo(SignatureMethod m, std::ostream* os) {
+  *os << (m == SignatureMethod::kRpcV1 ? "V1" : "ACS3");
+}
+}  // namespace rebootd::cloud::aliyun
 
 namespace rebootd::integration {
 namespace {

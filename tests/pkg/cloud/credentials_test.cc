@@ -3,8 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <map>
+#include <ostream>
 #include <string>
 
 namespace rebootd::cloud {
@@ -78,6 +80,10 @@ struct BadVarCase {
   std::string expect_in_message;
 };
 
+// What ctest's test names show after "# GetParam() =" (by default gtest prints the struct's
+// bytes: a 300-character name). Never the value: some cases hold a secret.
+void PrintTo(const BadVarCase& c, std::ostream* os) { *os << c.variable; }
+
 class BadVariableTest : public ::testing::TestWithParam<BadVarCase> {};
 
 TEST_P(BadVariableTest, UnauthenticatedNamingTheVariableWithoutTheValue) {
@@ -122,7 +128,18 @@ INSTANTIATE_TEST_SUITE_P(
         BadVarCase{Provider::kTencent, "TENCENTCLOUD_SECRET_KEY", std::string("\t") + kSecret,
                    "whitespace"},
         BadVarCase{Provider::kTencent, "TENCENTCLOUD_TOKEN", std::string("\n") + kToken,
-                   "whitespace"}));
+                   "whitespace"}),
+    // Named by index, variable and expectation: without a name, CMake's test discovery names
+    // each case after the parameter's bytes (a 300-character name that padded every ctest line).
+    [](const ::testing::TestParamInfo<BadVarCase>& info) {
+      std::string name = std::to_string(info.index) + "_" +
+                         std::string(ProviderName(info.param.provider)) + "_" +
+                         info.param.expect_in_message;
+      for (char& ch : name) {
+        if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+      }
+      return name;
+    });
 
 TEST(CredentialsFromEnvTest, ProcessGetenvReadsTheEnvironment) {
   ::setenv("REBOOTD_CREDENTIALS_TEST_VAR", "value-1", 1);

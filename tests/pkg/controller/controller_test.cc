@@ -580,8 +580,12 @@ TEST_F(ControllerTest, NoCallIsMadeWhenTheIntentCannotBeWritten) {
   StartController();
   store_.FailNextSaves(3);
   Add(MakeRequest("disk", cloud::Provider::kTencent, {"ein-fffffff1"}));
+  // Two steps with the workers caught up after each: had the intent's failed write been
+  // ignored, the call would have been handed to the dispatcher and made by now.
   controller_->RunOnce();
-  std::this_thread::sleep_for(20ms);
+  WaitForWorkers();
+  controller_->RunOnce();
+  WaitForWorkers();
   EXPECT_EQ(provider_->RebootCalls(), 0);
   ASSERT_TRUE(Drive());
   EXPECT_EQ(provider_->RebootsOf("ein-fffffff1"), 1);
