@@ -181,12 +181,12 @@ void FileSource::Run(SteadyTime next_rescan) {
     SteadyTime now = clock_.SteadyNow();
     if (pending && now >= pending_deadline) {
       pending = false;
-      (void)Rescan();
+      (void)Rescan();  // its problems reach on_error and Errors(); the next rescan retries
       next_rescan = clock_.SteadyNow() + options_.rescan_interval;
       continue;
     }
     if (now >= next_rescan) {
-      (void)Rescan();
+      (void)Rescan();  // as above
       next_rescan = clock_.SteadyNow() + options_.rescan_interval;
       continue;
     }
