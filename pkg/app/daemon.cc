@@ -88,6 +88,13 @@ struct Daemon {
     if (source) source->Stop();
   }
   Daemon(const Daemon&) = delete;
+  // The sources' callback: a changed key goes to the controller's queue once there is one.
+  source::Notify EnqueueTo() {
+    return [this](const std::string& key) {
+      std::lock_guard lock(ctl_mu);
+      if (ctl) ctl->Enqueue(key);
+    };
+  }
   Daemon& operator=(const Daemon&) = delete;
 
   const RunConfig& config;
@@ -166,13 +173,8 @@ Status WireKubernetes(Daemon& d) {
   kube::KubeSourceOptions ko;
   ko.namespace_ = d.config.namespace_;
   ko.on_problem = [](const std::string& m) { log::Get("kube")->warn("{}", m); };
-  d.source = std::make_unique<kube::KubeSource>(
-      ko, *d.kube_client, d.cache,
-      [&d](const std::string& key) {
-        std::lock_guard lock(d.ctl_mu);
-        if (d.ctl) d.ctl->Enqueue(key);
-      },
-      d.clock, d.random);
+  d.source = std::make_unique<kube::KubeSource>(ko, *d.kube_client, d.cache, d.EnqueueTo(), d.clock,
+                                                d.random);
   kube::EventOptions eo;
   eo.host = d.identity;
   eo.on_problem = [](const std::string& m, bool lasting) {
@@ -197,13 +199,7 @@ Status WireFiles(Daemon& d) {
   so.on_error = [](const api::FieldError& e) {
     log::Get("source")->error("invalid manifest: {}", e.ToString());
   };
-  d.source = std::make_unique<source::FileSource>(
-      so, d.cache,
-      [&d](const std::string& key) {
-        std::lock_guard lock(d.ctl_mu);
-        if (d.ctl) d.ctl->Enqueue(key);
-      },
-      d.clock);
+  d.source = std::make_unique<source::FileSource>(so, d.cache, d.EnqueueTo(), d.clock);
   return OkStatus();
 }
 

@@ -13,10 +13,9 @@
 #include "tests/integration/harness.h"
 
 namespace rebootd::cloud::aliyun {
+std::string MethodName(SignatureMethod m) { return m == SignatureMethod::kRpcV1 ? "V1" : "ACS3"; }
 // For ctest's names ("... # GetParam() = ACS3" instead of the enum's bytes); found by ADL.
-void PrintTo(SignatureMethod m, std::ostream* os) {
-  *os << (m == SignatureMethod::kRpcV1 ? "V1" : "ACS3");
-}
+void PrintTo(SignatureMethod m, std::ostream* os) { *os << MethodName(m); }
 }  // namespace rebootd::cloud::aliyun
 
 namespace rebootd::integration {
@@ -27,7 +26,7 @@ using cloud::aliyun::DescribeInstancesQuery;
 using cloud::aliyun::SignatureMethod;
 using sim::FaultKind;
 
-std::string MethodName(SignatureMethod m) { return m == SignatureMethod::kRpcV1 ? "V1" : "ACS3"; }
+using cloud::aliyun::MethodName;
 
 class AliyunIntegration : public ::testing::TestWithParam<SignatureMethod> {};
 
